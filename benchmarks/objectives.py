@@ -1,0 +1,86 @@
+"""Forward + backward time of DCO against cross-entropy on a tiny Llama, same batch, interleaved.
+
+DCO only rescales each sequence's gradient by F(N, p̂), computed from the log p̂ the forward pass
+already produced, so it should cost no more than CE (goal: median ratio DCO/CE ≤ 1.05).
+
+    python benchmarks/objectives.py [--layers 4 --width 256 --vocab 2000 --batch 32 --seq 64 --reps 30]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, LlamaConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from src.objectives import DCO, CrossEntropy, reduce_losses, sequence_logp  # noqa: E402
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--width", type=int, default=256)
+    parser.add_argument("--vocab", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--seq", type=int, default=64)
+    parser.add_argument("--n", type=float, default=256, help="DCO budget N")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--reps", type=int, default=30, help="timed repetitions of each objective")
+    return parser.parse_args()
+
+
+def tiny_llama(args: argparse.Namespace) -> torch.nn.Module:
+    config = LlamaConfig(
+        vocab_size=args.vocab,
+        hidden_size=args.width,
+        intermediate_size=4 * args.width,
+        num_hidden_layers=args.layers,
+        num_attention_heads=max(1, args.width // 64),
+        max_position_embeddings=args.seq,
+    )
+    return AutoModelForCausalLM.from_config(config)
+
+
+def step_seconds(model: torch.nn.Module, objective, input_ids: torch.Tensor, target_mask: torch.Tensor) -> float:
+    """One forward + backward of objective on the batch; the second half of each row is the answer."""
+    start = time.perf_counter()
+    logits = model(input_ids=input_ids).logits[:, :-1]
+    token_logp = logits.log_softmax(-1).gather(-1, input_ids[:, 1:, None]).squeeze(-1)
+    losses = objective(sequence_logp(token_logp, target_mask[:, 1:])).losses
+    reduce_losses(losses, examples_per_step=len(input_ids)).backward()
+    model.zero_grad(set_to_none=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    args = parse_args()
+    torch.manual_seed(0)
+    model = tiny_llama(args)
+    input_ids = torch.randint(args.vocab, (args.batch, args.seq))
+    target_mask = torch.zeros(args.batch, args.seq)
+    target_mask[:, args.seq // 2 :] = 1
+    objectives = {"ce": CrossEntropy(), "dco": DCO(n=args.n)}
+
+    for _ in range(args.warmup):
+        for objective in objectives.values():
+            step_seconds(model, objective, input_ids, target_mask)
+    times = {name: [] for name in objectives}
+    for rep in range(args.reps):
+        order = list(objectives) if rep % 2 == 0 else list(reversed(objectives))  # no fixed first mover
+        for name in order:
+            times[name].append(step_seconds(model, objectives[name], input_ids, target_mask))
+
+    ce, dco = statistics.median(times["ce"]), statistics.median(times["dco"])
+    print(f"tiny Llama {args.layers}x{args.width}, vocab {args.vocab}, batch {args.batch}x{args.seq}, "
+          f"{args.reps} interleaved reps (median)")
+    print(f"CE : {1e3 * ce:8.1f} ms")
+    print(f"DCO: {1e3 * dco:8.1f} ms  (N = {args.n:g})")
+    print(f"DCO/CE = {dco / ce:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Lightning callbacks that connect the trainer to the refill sampler and to the run folder."""
+from __future__ import annotations
+
+import datetime as dt
+
+import lightning.pytorch as pl
+from lightning.pytorch.utilities import rank_zero_only
+
+from src.figures.run_curves import draw_run_curves
+from src.utils.io import append_jsonl, atomic_write_jsonl
+from src.utils.run_dir import RunDir
+
+
+class RefillCallback(pl.Callback):
+    """Plugs the objective's threshold rule and the model's scorer into the refill sampler."""
+
+    def setup(self, trainer, pl_module, stage: str) -> None:
+        datamodule = trainer.datamodule
+        sampler = getattr(datamodule, "train_sampler", None)
+        if sampler is None:
+            return
+        sampler.keeps = pl_module.objective.keeps
+        sampler.scorer = lambda indices: pl_module.score(
+            pl_module.transfer_batch_to_device(datamodule.collate_indices(indices), pl_module.device, 0))
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        sampler = trainer.datamodule.train_sampler
+        if sampler is not None and sampler.mode == "cached":
+            sampler.record(outputs["index"].tolist(), outputs["logp"])
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        sampler = trainer.datamodule.train_sampler
+        if sampler is not None and sampler.mode != "off":
+            scored = max(1, sampler.counts["scored"])
+            pl_module.log_dict({"refill/dropped": float(sampler.counts["dropped"]),
+                                "refill/dropped_fraction": sampler.counts["dropped"] / scored,
+                                "refill/carried": float(len(sampler.carry))})
+
+
+class RunRecorder(pl.Callback):
+    """Writes each epoch's evaluation to the run folder (atomically) and redraws the run's curves."""
+
+    def __init__(self, run_dir: str):
+        self.run = RunDir(run_dir)
+
+    @rank_zero_only
+    def on_validation_end(self, trainer, pl_module) -> None:
+        evaluation = pl_module.last_evaluation
+        if trainer.sanity_checking or evaluation is None:
+            return
+        metrics = evaluation["metrics"]
+        # rows first: a metrics line only ever points at rows that exist
+        atomic_write_jsonl(self.run.eval_rows_file(metrics["epoch"]), evaluation["rows"])
+        done = {m["epoch"] for m in self.run.metrics()}
+        if metrics["epoch"] not in done:  # a resumed run re-validating an epoch keeps the first line
+            append_jsonl(self.run.metrics_file, metrics)
+        pl_module.last_evaluation = None
+        draw_run_curves(self.run)
+        print(format_epoch(metrics))
+
+    @rank_zero_only
+    def on_fit_end(self, trainer, pl_module) -> None:
+        if not trainer.interrupted:
+            self.run.update_meta(status="completed", finished=dt.datetime.now().isoformat(timespec="seconds"))
+
+
+def format_epoch(metrics: dict) -> str:
+    test = metrics["test"]
+    cov = " ".join(f"{n}:{v:.3f}" for n, v in test["coverage"].items())
+    line = f"[epoch {metrics['epoch']}] coverage {cov}"
+    if "pass" in test:
+        line += " | sampled " + " ".join(f"{k}:{v:.3f}" for k, v in test["pass"].items())
+    if "greedy_accuracy" in test:
+        line += f" | greedy acc {test['greedy_accuracy']:.3f}"
+    if "train" in metrics:
+        line += f" | train pass@1 {metrics['train']['coverage'].get('1', float('nan')):.3f}"
+    return line

@@ -1,0 +1,102 @@
+"""MathDataModule: MATH records → tokenized prompt/target pairs → (refilled) training batches."""
+from __future__ import annotations
+
+from functools import cached_property, partial
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+from torch.utils.data import DataLoader
+from transformers import PreTrainedTokenizerBase
+
+from src.data.math import PROMPT_FORMATS
+from src.data.refill import RefillBatchSampler
+from src.data.sources import MathSplits, load_math
+from src.data.tokenized import Example, collate, tokenize_pairs
+
+
+class MathDataModule(pl.LightningDataModule):
+    """Serves MATH (or the built-in generator) in the direct-answer or chain-of-thought format.
+
+    Validation has two loaders: `eval_problems` held-out problems (all metrics) and
+    `eval_train_problems` training problems (teacher-forced coverage only, to watch memorisation).
+    """
+
+    def __init__(self, source: str = "auto", path: str | None = None, n_train: int | None = None,
+                 n_test: int | None = None, synthetic: dict | None = None, prompt_format: str = "direct",
+                 batch_size: int = 64, eval_batch_size: int = 64, max_prompt_tokens: int = 96,
+                 max_target_tokens: int = 32, eval_problems: int | None = 200,
+                 eval_train_problems: int = 200, refill: str = "off", seed: int = 0):
+        super().__init__()
+        if prompt_format not in PROMPT_FORMATS:
+            raise ValueError(f"data.prompt_format={prompt_format!r}; accepted: {sorted(PROMPT_FORMATS)}")
+        self.source_args = dict(source=source, path=path, n_train=n_train, n_test=n_test,
+                                seed=seed, synthetic=dict(synthetic or {}))
+        self.prompt_format, self.seed = prompt_format, seed
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
+        self.max_prompt_tokens, self.max_target_tokens = max_prompt_tokens, max_target_tokens
+        self.eval_problems, self.eval_train_problems = eval_problems, eval_train_problems
+        self.refill_mode = refill
+        self.tokenizer: PreTrainedTokenizerBase | None = None
+        self.train_sampler: RefillBatchSampler | None = None
+
+    @cached_property
+    def splits(self) -> MathSplits:
+        return load_math(**self.source_args)
+
+    def training_text(self) -> list[str]:
+        """The text a fresh tokenizer is trained on: prompts and targets of the training split."""
+        fmt = PROMPT_FORMATS[self.prompt_format]
+        return [text for record in self.splits.train for text in fmt(record)]
+
+    def attach_tokenizer(self, tokenizer: PreTrainedTokenizerBase) -> None:
+        self.tokenizer = tokenizer
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.tokenizer is None:
+            raise RuntimeError("MathDataModule needs `attach_tokenizer(...)` before setup")
+        if hasattr(self, "train_examples"):
+            return
+        self.train_examples = self._tokenize(self.splits.train)
+        self.test_examples = self._tokenize(self.splits.test)
+        self.train_sampler = RefillBatchSampler(len(self.train_examples), self.batch_size,
+                                                mode=self.refill_mode, seed=self.seed)
+
+    def _tokenize(self, records) -> list[Example]:
+        fmt = PROMPT_FORMATS[self.prompt_format]
+        examples = tokenize_pairs([fmt(r) for r in records], self.tokenizer,
+                                  self.max_prompt_tokens, self.max_target_tokens)
+        return [Example(e.index, e.prompt_ids, e.target_ids, r.unique_id, r.answer)
+                for e, r in zip(examples, records)]
+
+    def _subset(self, examples: list[Example], k: int | None) -> list[Example]:
+        if k is None or k >= len(examples):
+            return examples
+        keep = np.random.default_rng(self.seed).choice(len(examples), size=k, replace=False)
+        return [examples[i] for i in sorted(keep)]
+
+    @property
+    def collate_fn(self):
+        return partial(collate, pad_id=self.tokenizer.pad_token_id)
+
+    def collate_indices(self, indices) -> dict[str, Any]:
+        return self.collate_fn([self.train_examples[i] for i in indices])
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(self.train_examples, batch_sampler=self.train_sampler, collate_fn=self.collate_fn)
+
+    def val_dataloader(self) -> list[DataLoader]:
+        loaders = [self._eval_loader(self._subset(self.test_examples, self.eval_problems))]
+        if self.eval_train_problems:
+            loaders.append(self._eval_loader(self._subset(self.train_examples, self.eval_train_problems)))
+        return loaders
+
+    def _eval_loader(self, examples: list[Example]) -> DataLoader:
+        return DataLoader(examples, batch_size=self.eval_batch_size, shuffle=False, collate_fn=self.collate_fn)
+
+    def state_dict(self) -> dict:
+        return {"train_sampler": self.train_sampler.state_dict()} if self.train_sampler else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        if "train_sampler" in state:
+            self.train_sampler.load_state_dict(state["train_sampler"])

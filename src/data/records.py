@@ -1,0 +1,110 @@
+"""MATH records in the PRM800K schema, and strict JSON-lines input/output.
+
+Readers fail early: every error names the file and line (`file:line`) and what is wrong.
+Writers are atomic: a killed run never leaves a half-written file that looks finished.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, is_dataclass
+from pathlib import Path
+
+
+class DataFormatError(ValueError):
+    """Malformed data; the message names the file:line (or the record) and the problem."""
+
+
+# PRM800K `math_splits/*.jsonl`: field -> accepted types (level is null for two MATH problems).
+SCHEMA: dict[str, tuple[type, ...]] = {
+    "problem": (str,),
+    "solution": (str,),
+    "answer": (str,),
+    "subject": (str,),
+    "level": (int, type(None)),
+    "unique_id": (str,),
+}
+
+
+@dataclass(frozen=True)
+class MathRecord:
+    problem: str
+    solution: str
+    answer: str
+    subject: str
+    level: int | None
+    unique_id: str
+
+    @classmethod
+    def from_dict(cls, row: Mapping, where: str = "record") -> MathRecord:
+        """Validate a PRM800K-schema dict (extra keys are ignored); `where` prefixes errors."""
+        if not isinstance(row, Mapping):
+            raise DataFormatError(f"{where}: expected a JSON object, got {type(row).__name__}")
+        missing = [name for name in SCHEMA if name not in row]
+        if missing:
+            raise DataFormatError(
+                f"{where}: missing required field(s) {', '.join(map(repr, missing))} "
+                f"(required: {', '.join(SCHEMA)})"
+            )
+        for name, types in SCHEMA.items():
+            value = row[name]
+            if not isinstance(value, types) or isinstance(value, bool):
+                expected = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+                raise DataFormatError(
+                    f"{where}: field {name!r} must be {expected}, "
+                    f"got {type(value).__name__} ({value!r:.60})"
+                )
+        return cls(**{name: row[name] for name in SCHEMA})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def read_jsonl(path: str | os.PathLike) -> list[dict]:
+    """One JSON object per line; blank lines are skipped; an empty file is an error."""
+    return [row for _, row in _numbered_rows(Path(path))]
+
+
+def read_math_jsonl(path: str | os.PathLike) -> list[MathRecord]:
+    """Read and validate a PRM800K-schema file (problem, solution, answer, subject, level, unique_id)."""
+    path = Path(path)
+    return [MathRecord.from_dict(row, where=f"{path}:{number}") for number, row in _numbered_rows(path)]
+
+
+def _numbered_rows(path: Path) -> list[tuple[int, dict]]:
+    rows = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataFormatError(f"{path}:{number}: malformed JSON ({error.msg})") from None
+            if not isinstance(row, dict):
+                raise DataFormatError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+            rows.append((number, row))
+    if not rows:
+        raise DataFormatError(f"{path}: no records (the file is empty)")
+    return rows
+
+
+def write_jsonl(path: str | os.PathLike, rows: Iterable[Mapping | MathRecord]) -> Path:
+    """Write rows (dicts or dataclasses) as JSON lines, atomically: temp file in the same folder, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            for row in rows:
+                out.write(json.dumps(asdict(row) if is_dataclass(row) else dict(row)) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp_name, 0o644)  # mkstemp creates 0600
+        os.replace(temp_name, path)
+    except BaseException:
+        Path(temp_name).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,383 @@
+"""Built-in offline MATH-style problems: the `builtin` data source.
+
+The point is to put a tiny language model (a ~1-3M parameter Llama trained from scratch on a few
+thousand direct-answer records) in the paper's regime: most test problems are too hard to compute
+in one step, answers spread over hundreds of values (multi-digit integers, fractions, negatives),
+so large-N coverage depends on how widely the model spreads its confidence, and many epochs of
+cross-entropy make it confidently wrong on unseen problems.
+
+Each family draws numbers whose size (and the number of terms or steps) grows with the level
+(1-5), renders one of a few short phrasings, and writes one fixed, imitable solution template per
+problem kind ending in `\\boxed{answer}`, so a chain-of-thought format is learnable too.
+Records are deterministic in the seed; train and test never share a problem text.
+
+    python -m src.data.synthetic --n-train 5 --n-test 2
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from pathlib import Path
+
+from src.data.math import normalize_problem
+from src.data.records import MathRecord, write_jsonl
+
+Rng = random.Random
+Problem = tuple[str, str, str]  # (problem, solution, answer)
+
+NAMES = ("Ava", "Ben", "Carla", "Dev", "Emma", "Finn", "Gina", "Hugo", "Iris", "Jon",
+         "Kai", "Lena", "Maya", "Noah", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tara")
+GROUPS = (("club", "members"), ("class", "students"), ("team", "players"), ("choir", "singers"), ("book club", "readers"))
+ITEMS = ("apples", "marbles", "stickers", "coins", "books", "pencils", "cards", "shells", "stamps", "beads")
+MAX_ANSWER = 99_999
+
+
+def _pick(level: int, per_level: Sequence):
+    return per_level[level - 1]
+
+
+def _fraction(value: Fraction) -> str:
+    if value.denominator == 1:
+        return str(value.numerator)
+    sign = "-" if value < 0 else ""
+    return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+
+
+def _affine(coefficient: int, constant: int) -> str:
+    """3x + 5, x - 2, 4x."""
+    term = "x" if coefficient == 1 else f"{coefficient}x"
+    if constant == 0:
+        return term
+    return f"{term} {'+' if constant > 0 else '-'} {abs(constant)}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _paren(n: int) -> str:
+    return f"({n})" if n < 0 else str(n)
+
+
+# ---------------------------------------------------------------- families: (rng, level) -> Problem
+
+
+def arithmetic(rng: Rng, level: int) -> Problem:
+    """A running total: start, then add / remove / double / triple."""
+    name, items = rng.choice(NAMES), rng.choice(ITEMS)
+    top = _pick(level, (20, 60, 150, 400, 1000))
+    total = start = rng.randint(2, top)
+    actions, steps = [], []
+    for _ in range(_pick(level, (2, 2, 3, 3, 4))):
+        kind = rng.choice(("add", "remove", "multiply") if level >= 3 else ("add", "remove"))
+        if kind == "multiply" and total <= 2 * top:
+            factor = rng.choice((2, 3))
+            actions.append("doubles them" if factor == 2 else "triples them")
+            steps.append(f"${total} \\times {factor} = {total * factor}$")
+            total *= factor
+        elif kind == "remove" and total > 1:
+            k = rng.randint(1, total - 1)
+            actions.append(f"{rng.choice(('gives away', 'loses', 'sells'))} {k}")
+            steps.append(f"${total} - {k} = {total - k}$")
+            total -= k
+        else:
+            k = rng.randint(1, top)
+            actions.append(f"{rng.choice(('gets', 'buys', 'finds'))} {k} more")
+            steps.append(f"${total} + {k} = {total + k}$")
+            total += k
+    problem = (f"{name} has {start} {items}. Then {name} {', then '.join(actions)}. "
+               f"How many {items} does {name} have at the end?")
+    solution = f"Start with {start}. " + " ".join(f"Next, {s}." for s in steps) + f" The answer is $\\boxed{{{total}}}$."
+    return problem, solution, str(total)
+
+
+def linear_equation(rng: Rng, level: int) -> Problem:
+    """ax + b = c (levels 1-3) or (a + c)x + b = cx + d (levels 4-5), integer solution."""
+    x = rng.randint(*_pick(level, ((1, 20), (1, 40), (-20, 30), (-30, 50), (-99, 99))))
+    b = rng.randint(1, _pick(level, (30, 30, 60, 60, 200))) * (-1 if level == 3 else 1)
+    a = 1 if level == 1 else rng.randint(2, _pick(level, (1, 5, 9, 9, 15)))
+    if level <= 3:
+        c = a * x + b
+        if rng.random() < 0.5:
+            problem = f"Solve the equation ${_affine(a, b)} = {c}$ for $x$. What is the value of $x$?"
+        else:
+            times = "" if a == 1 else f", multiplies it by {a},"
+            change = f"adds {b}" if b > 0 else f"subtracts {-b}"
+            problem = (f"{rng.choice(NAMES)} thinks of a number{times} and then {change}. "
+                       f"The result is {c}. What was the number?")
+        move = f"Subtract {b} from" if b > 0 else f"Add {-b} to"
+        solution = f"The equation is ${_affine(a, b)} = {c}$. {move} both sides: ${_affine(a, 0)} = {c - b}$."
+    else:
+        c = rng.randint(1, a)
+        d = a * x + b
+        problem = (f"Find the value of $x$ that satisfies ${_affine(a + c, b)} = {_affine(c, d)}$. "
+                   f"Give your answer as an integer.")
+        solution = f"Subtract ${_affine(c, 0)}$ and {b} from both sides: ${_affine(a, 0)} = {d} - {b} = {d - b}$."
+    if a != 1:
+        solution += f" Divide both sides by {a}: $x = \\frac{{{a * x}}}{{{a}}}$."
+    return problem, solution + f" So $x = \\boxed{{{x}}}$.", str(x)
+
+
+def _coprime_pair(rng: Rng, top: int) -> tuple[int, int]:
+    while True:
+        p, q = rng.randint(2, top), rng.randint(2, top)
+        if p != q and math.gcd(p, q) == 1:
+            return p, q
+
+
+def number_theory(rng: Rng, level: int) -> Problem:
+    """Greatest common divisor (Euclid), least common multiple, remainders."""
+    kind = rng.choice(("gcd", "lcm", "remainder"))
+    if kind == "gcd":
+        g = rng.randint(2, _pick(level, (12, 25, 50, 100, 200)))
+        p, q = _coprime_pair(rng, _pick(level, (5, 7, 10, 13, 16)))
+        a, b = g * max(p, q), g * min(p, q)
+        problem = rng.choice((f"What is the greatest common divisor of {a} and {b}? Give your answer as a positive integer.",
+                              f"What is the largest whole number that divides both {a} and {b} with no remainder?"))
+        steps, (x, y) = [], (a, b)
+        while y:
+            steps.append(f"${x} = {x // y} \\cdot {y} + {x % y}$.")
+            x, y = y, x % y
+        solution = "Use the Euclidean algorithm. " + " ".join(steps) + f" The last nonzero remainder is {g}, so the answer is $\\boxed{{{g}}}$."
+        return problem, solution, str(g)
+    if kind == "lcm":
+        g = rng.randint(1, _pick(level, (4, 8, 12, 20, 30)))
+        p, q = _coprime_pair(rng, _pick(level, (6, 8, 10, 12, 15)))
+        a, b, lcm = g * p, g * q, g * p * q
+        problem = f"What is the least common multiple of {a} and {b}? Give your answer as a positive integer."
+        solution = (f"Write ${a} = {g} \\cdot {p}$ and ${b} = {g} \\cdot {q}$, where {p} and {q} have no common factor. "
+                    f"The least common multiple is ${g} \\cdot {p} \\cdot {q} = \\boxed{{{lcm}}}$.")
+        return problem, solution, str(lcm)
+    m = rng.randint(3, _pick(level, (9, 12, 20, 40, 99)))
+    n = rng.randint(m + 1, _pick(level, (100, 500, 2000, 10000, 100000)))
+    quotient, r = divmod(n, m)
+    problem = rng.choice((f"What is the remainder when {n} is divided by {m}? Give your answer as a whole number.",
+                          f"{n} {rng.choice(ITEMS)} are shared equally among {m} children, each getting as many as possible. How many are left over?"))
+    solution = f"Divide: ${n} = {m} \\cdot {quotient} + {r}$ with $0 \\le {r} < {m}$, so the remainder is $\\boxed{{{r}}}$."
+    return problem, solution, str(r)
+
+
+def counting(rng: Rng, level: int) -> Problem:
+    """Committees (combinations), prizes (permutations), menus (product rule)."""
+    kind = rng.choice(("committee", "prizes", "menu"))
+    group, people = rng.choice(GROUPS)
+    if kind == "menu":
+        top = _pick(level, (9, 12, 16, 24, 36))
+        a, b, c = (rng.randint(2, top) for _ in range(3))
+        problem = (f"A restaurant offers {a} starters, {b} main courses and {c} desserts. "
+                   f"How many different meals with one starter, one main course and one dessert are possible?")
+        solution = f"Choose each course independently: ${a} \\times {b} \\times {c} = \\boxed{{{a * b * c}}}$."
+        return problem, solution, str(a * b * c)
+    while True:
+        n = rng.randint(4, _pick(level, (10, 12, 14, 16, 20)))
+        k = rng.randint(2, min(n - 1, _pick(level, (2, 3, 4, 5, 6))))
+        falling = [n - i for i in range(k)]
+        answer = math.comb(n, k) if kind == "committee" else math.perm(n, k)
+        if answer <= MAX_ANSWER:
+            break
+    product = " \\times ".join(map(str, falling))
+    if kind == "committee":
+        problem = (f"A {group} has {n} {people}. In how many ways can the {group} choose a committee of {k} {people}, "
+                   f"if the order of choosing does not matter?")
+        solution = (f"The number of ways is $\\binom{{{n}}}{{{k}}} = \\frac{{{product}}}{{{k}!}} = "
+                    f"\\frac{{{math.perm(n, k)}}}{{{math.factorial(k)}}} = \\boxed{{{answer}}}$.")
+    else:
+        problem = (f"A {group} has {n} {people}. In how many ways can {k} different prizes be given to them, "
+                   f"if nobody can get more than one prize?")
+        solution = (f"The first prize can go to any of the {n} {people}, the next to {n - 1}, and so on, "
+                    f"so the number of ways is ${product} = \\boxed{{{answer}}}$.")
+    return problem, solution, str(answer)
+
+
+def fractions(rng: Rng, level: int) -> Problem:
+    """Sums and differences (common denominator), products and quotients."""
+    def draw(denominator: int | None = None) -> Fraction:  # a proper fraction in lowest terms
+        while True:
+            d = denominator or rng.randint(2, 12)
+            n = rng.randint(1, d - 1)
+            if math.gcd(n, d) == 1:
+                return Fraction(n, d)
+
+    def tex(f: Fraction, d: int | None = None) -> str:  # unreduced "\frac{a}{b}" as written
+        return f"\\frac{{{f.numerator * (d // f.denominator) if d else f.numerator}}}{{{d or f.denominator}}}"
+
+    if level == 4:
+        x, y = draw(), draw()
+        if rng.random() < 0.5:
+            expr, answer = f"{tex(x)} \\cdot {tex(y)}", x * y
+            steps = f"Multiply the numerators and the denominators: ${expr} = \\frac{{{x.numerator * y.numerator}}}{{{x.denominator * y.denominator}}}"
+        else:
+            expr, answer = f"{tex(x)} \\div {tex(y)}", x / y
+            steps = (f"Dividing by ${tex(y)}$ is multiplying by $\\frac{{{y.denominator}}}{{{y.numerator}}}$: "
+                     f"${tex(x)} \\cdot \\frac{{{y.denominator}}}{{{y.numerator}}} = \\frac{{{x.numerator * y.denominator}}}{{{x.denominator * y.numerator}}}")
+    else:
+        while True:
+            d = rng.randint(3, 20) if level == 1 else None
+            terms = [draw(d) for _ in range(3 if level == 5 else 2)]
+            signs = [1] + [rng.choice((1, -1)) if level >= 3 else 1 for _ in terms[1:]]
+            answer = sum(s * t for s, t in zip(signs, terms))
+            if answer > 0:
+                break
+        common = math.lcm(*(t.denominator for t in terms))
+        join = lambda texts: texts[0] + "".join(f" {'+' if s > 0 else '-'} {t}" for s, t in zip(signs[1:], texts[1:]))
+        expr = join([tex(t) for t in terms])
+        numerator = sum(s * t.numerator * (common // t.denominator) for s, t in zip(signs, terms))
+        steps = (f"Write each fraction over the common denominator {common}: "
+                 f"${expr} = {join([tex(t, common) for t in terms])} = \\frac{{{numerator}}}{{{common}}}")
+    problem = f"What is ${expr}$? Express your answer as a fraction in simplest form (or as a whole number)."
+    return problem, f"{steps} = \\boxed{{{_fraction(answer)}}}$.", _fraction(answer)
+
+
+def sequences(rng: Rng, level: int) -> Problem:
+    """n-th term and sums of arithmetic sequences; n-th term of geometric sequences."""
+    if level == 5:
+        while True:
+            a, r, n = rng.randint(1, 30), rng.randint(2, 6), rng.randint(3, 10)
+            if a * r ** (n - 1) <= MAX_ANSWER:
+                break
+        term = a * r ** (n - 1)
+        shown = ", ".join(str(a * r**i) for i in range(3)) + ", \\ldots"
+        problem = rng.choice((f"The first term of a geometric sequence is {a}, and each term is {r} times the term before it. "
+                              f"What is the {_ordinal(n)} term of the sequence?",
+                              f"Each term of the sequence ${shown}$ is the previous term times the same number. "
+                              f"What is the {_ordinal(n)} term?"))
+        solution = (f"The $n$th term is $a \\cdot r^{{n-1}}$, so the {_ordinal(n)} term is "
+                    f"${a} \\cdot {r}^{{{n - 1}}} = {a} \\cdot {r ** (n - 1)} = \\boxed{{{term}}}$.")
+        return problem, solution, str(term)
+    a = rng.randint(*_pick(level, ((1, 20), (1, 30), (20, 100), (1, 20))))
+    d = rng.choice((-1, 1)) * rng.randint(2, 12) if level == 3 else rng.randint(2, _pick(level, (9, 12, 12, 10)))
+    n = rng.randint(*_pick(level, ((5, 20), (10, 30), (10, 40), (5, 20))))
+    last = a + (n - 1) * d
+    shown = ", ".join(str(a + i * d) for i in range(4)) + ", \\ldots"
+    nth_term = f"{a} + ({n} - 1) \\cdot {_paren(d)} = {a} + {_paren((n - 1) * d)}"
+    if level == 4:
+        total = n * (a + last) // 2
+        problem = f"What is the sum of the first {n} terms of the arithmetic sequence ${shown}$?"
+        solution = (f"The {_ordinal(n)} term is ${nth_term} = {last}$. The sum is "
+                    f"$\\frac{{{n}({a} + {last})}}{{2}} = \\frac{{{n * (a + last)}}}{{2}} = \\boxed{{{total}}}$.")
+        return problem, solution, str(total)
+    if level == 1:
+        problem = (f"The first term of an arithmetic sequence is {a}, and each term is {d} more than the term before it. "
+                   f"What is the {_ordinal(n)} term?")
+    else:
+        problem = f"The terms of the sequence ${shown}$ change by the same amount each time. What is the {_ordinal(n)} term?"
+    solution = f"The first term is {a} and the common difference is {d}, so the {_ordinal(n)} term is ${nth_term} = \\boxed{{{last}}}$."
+    return problem, solution, str(last)
+
+
+def percentages(rng: Rng, level: int) -> Problem:
+    """Percent of a number, increases, discounts, two successive changes (integer results)."""
+    limit = _pick(level, (400, 1000, 2000, 5000, 10000))
+    while True:
+        p = rng.choice((5, 10, 20, 25, 40, 50, 60, 75, 80)) if level == 1 else rng.randint(1, 99 if level <= 2 else 60)
+        q = rng.randint(1, 60)
+        factors = {1: [Fraction(p, 100)], 2: [Fraction(p, 100)], 3: [Fraction(100 + p, 100)],
+                   4: [Fraction(100 - p, 100)], 5: [Fraction(100 + p, 100), Fraction(100 - q, 100)]}[level]
+        step = math.lcm(*(math.prod(factors[: i + 1]).denominator for i in range(len(factors))))
+        if step <= limit // 2:
+            break
+    n = step * rng.randint(1, limit // step)
+    values = [n * math.prod(factors[: i + 1]) for i in range(len(factors))]
+    answer = str(values[-1])
+    if level <= 2:
+        problem = rng.choice((f"What is ${p}\\%$ of {n}? Give your answer as a whole number.",
+                              f"A school has {n} students, and ${p}\\%$ of them walk to school. How many students walk to school?"))
+        solution = f"${p}\\%$ of {n} is $\\frac{{{p}}}{{100}} \\cdot {n} = \\boxed{{{answer}}}$."
+    elif level in (3, 4):
+        change = f"goes up by ${p}\\%$" if level == 3 else f"is reduced by ${p}\\%$ in a sale"
+        problem = f"A bike costs {n} dollars. Its price {change}. What is the new price, in dollars?"
+        percent = 100 + p if level == 3 else 100 - p
+        solution = f"The new price is ${percent}\\%$ of the old one: $\\frac{{{percent}}}{{100}} \\cdot {n} = \\boxed{{{answer}}}$."
+    else:
+        problem = (f"A town has {n} people. Its population grows by ${p}\\%$ in one year and then falls by ${q}\\%$ "
+                   f"in the next year. How many people live there after the two years?")
+        solution = (f"After the growth: $\\frac{{{100 + p}}}{{100}} \\cdot {n} = {values[0]}$. "
+                    f"After the fall: $\\frac{{{100 - q}}}{{100}} \\cdot {values[0]} = \\boxed{{{answer}}}$.")
+    return problem, solution, answer
+
+
+# family -> (MATH subject, generator)
+FAMILIES: dict[str, tuple[str, Callable[[Rng, int], Problem]]] = {
+    "arithmetic": ("Prealgebra", arithmetic),
+    "linear_equation": ("Algebra", linear_equation),
+    "number_theory": ("Number Theory", number_theory),
+    "counting": ("Counting & Probability", counting),
+    "fractions": ("Prealgebra", fractions),
+    "sequences": ("Algebra", sequences),
+    "percentages": ("Prealgebra", percentages),
+}
+LEVELS = (1, 2, 3, 4, 5)
+_MAX_TRIES = 1000
+
+
+def generate_math(
+    n_train: int,
+    n_test: int,
+    seed: int = 0,
+    families: Sequence[str] | None = None,
+    levels: Sequence[int] = LEVELS,
+) -> tuple[list[MathRecord], list[MathRecord]]:
+    """Train and test records, balanced over families x levels, disjoint by problem text.
+
+    The test split is drawn first from its own stream, so it depends only on (seed, n_test,
+    families, levels), not on n_train; train draws reject every text already drawn.
+    """
+    families = tuple(FAMILIES) if families is None else tuple(families)
+    unknown = [f for f in families if f not in FAMILIES]
+    if unknown or not families:
+        raise ValueError(f"unknown families {unknown}; accepted: {', '.join(FAMILIES)}")
+    if not levels or any(level not in LEVELS for level in levels):
+        raise ValueError(f"levels must be a non-empty subset of {LEVELS}, got {tuple(levels)}")
+    if n_train < 0 or n_test < 0:
+        raise ValueError(f"n_train and n_test must be >= 0, got {n_train}, {n_test}")
+    seen: set[str] = set()
+    next_index: Counter[str] = Counter()
+    test = _generate_split(n_test, random.Random(f"synthetic/{seed}/test"), families, tuple(levels), seen, next_index)
+    train = _generate_split(n_train, random.Random(f"synthetic/{seed}/train"), families, tuple(levels), seen, next_index)
+    return train, test
+
+
+def _generate_split(n, rng, families, levels, seen, next_index) -> list[MathRecord]:
+    records = []
+    for i in range(n):
+        family, level = families[i % len(families)], levels[(i // len(families)) % len(levels)]
+        subject, generate = FAMILIES[family]
+        for _ in range(_MAX_TRIES):
+            problem, solution, answer = generate(rng, level)
+            if normalize_problem(problem) not in seen:
+                break
+        else:
+            raise ValueError(f"{family} level {level}: no new distinct problem in {_MAX_TRIES} tries; ask for fewer records")
+        seen.add(normalize_problem(problem))
+        records.append(MathRecord(problem, solution, answer, subject, level, f"synthetic/{family}/{next_index[family]}"))
+        next_index[family] += 1
+    rng.shuffle(records)
+    return records
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n-train", type=int, default=5)
+    parser.add_argument("--n-test", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--families", nargs="+", default=None, choices=list(FAMILIES))
+    parser.add_argument("--out", type=Path, default=None, help="write train.jsonl and test.jsonl here instead of printing")
+    args = parser.parse_args(argv)
+    train, test = generate_math(args.n_train, args.n_test, seed=args.seed, families=args.families)
+    if args.out:
+        for name, split in (("train", train), ("test", test)):
+            print(write_jsonl(args.out / f"{name}.jsonl", split))
+        return
+    for name, split in (("train", train), ("test", test)):
+        for record in split:
+            print(f"[{name}] {record.unique_id}  level {record.level}  {record.subject}\n"
+                  f"  problem:  {record.problem}\n  solution: {record.solution}\n  answer:   {record.answer}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""Grading MATH answers: extract the boxed answer, normalise it, judge equivalence.
+
+Equivalence is decided in two steps. Equal normalised strings are accepted at once (Hendrycks /
+Minerva-style normalisation, no sympy). Everything else goes to `math-verify` in one persistent
+child process: math-verify can hang on inputs like ``10^{10^{10^{10}}}``, so each pair gets a hard
+time limit, and a worker that overruns it is killed (the pair counts as not equivalent) and
+replaced on the next call.
+"""
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import re
+import subprocess
+import sys
+from decimal import Decimal, InvalidOperation
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+# ----------------------------------------------------------------------------- extraction
+
+_BOX_COMMANDS = ("\\boxed", "\\fbox")
+
+
+def extract_boxed(text: str) -> str | None:
+    """Content of the last ``\\boxed{…}`` / ``\\fbox{…}`` (nested braces allowed), or of the
+    brace-less Hendrycks form ``\\boxed 2`` (up to ``$`` or whitespace). None when there is none
+    or its braces never close."""
+    start = max(text.rfind(command) for command in _BOX_COMMANDS)
+    if start < 0:
+        return None
+    command = next(command for command in _BOX_COMMANDS if text.startswith(command, start))
+    rest = text[start + len(command):]
+    body = rest.lstrip()
+    if body.startswith("{"):
+        depth = 0
+        for brace in re.finditer(r"[{}]", body):
+            depth += 1 if brace.group() == "{" else -1
+            if depth == 0:
+                return body[1:brace.start()].strip()
+        return None
+    if rest[:1].isspace():  # "\\boxed 2$": up to the dollar or the next space
+        return re.match(r"[^$\s]*", body).group() or None
+    return None  # "\\boxedfoo" is another command, not a box
+
+
+# ----------------------------------------------------------------------------- normalisation
+
+_UNITS = (
+    "square units|square feet|square inches|square meters|square centimeters|sq ft|units?|"
+    "cm|centimeters?|mm|m|meters?|km|kilometers?|inch(?:es)?|in|feet|foot|ft|yards?|miles?|mph|"
+    "degrees?|radians?|seconds?|sec|minutes?|min|hours?|days?|weeks?|years?|"
+    "dollars?|cents?|pounds?|lbs?|ounces?|grams?|kg|gallons?|liters?|"
+    "ways|points?|people|students|digits|integers|edges|meals|children|marbles|cookies"
+)
+_UNIT_POWER = r"(?:\^\{?[23]\}?)?"
+_TEXT_UNITS = re.compile(r"\\(?:text|textnormal|mbox|mathrm)\{\s*(?:%s)\s*\}%s" % (_UNITS, _UNIT_POWER))
+_BARE_UNITS = re.compile(r"(?<=[\d}])\s*(?:%s)%s\s*$" % (_UNITS, _UNIT_POWER))
+_TEXT = re.compile(r"\\(?:text|textnormal|textbf|textit|mbox|mathrm|mathbf)\{([^{}]*)\}")
+_SPACING = re.compile(r"(?<!\\)\\[!,;: ]|\\q?quad|\\displaystyle|~")
+_LEFT_RIGHT = re.compile(r"\\(?:left|right)(?![a-zA-Z])")
+_DEGREES = re.compile(r"\^\s*\{?\s*\\circ\s*\}?|\\degree")
+_VARIABLE_PREFIX = re.compile(r"^(?:[a-zA-Z](?:_\{?\w+\}?)?|\\[a-zA-Z]+)\s*(?:=|\\in(?![a-zA-Z]))")
+_FRAC_ARG = r"(?:\{([^{}]*)\}|([0-9a-zA-Z]))"
+_FRAC = re.compile(r"\\frac" + _FRAC_ARG + _FRAC_ARG)
+_SQRT = re.compile(r"\\sqrt([0-9a-zA-Z])")
+_SLASH_FRACTION = re.compile(r"^(-?)(\d+)/(\d+)$")
+_CHOICE = re.compile(r"^\(([A-Ea-e])\)$")
+_NUMBER = re.compile(r"^-?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?$")
+
+
+def normalize_answer(answer: str) -> str:
+    """Hendrycks/Minerva-style canonical form of a final answer, for string comparison.
+
+    Removes what does not change the value (boxes, ``$``, spacing commands, ``\\left``/``\\right``,
+    degree signs, ``%``, ``\\text{}`` units, ``x =`` prefixes, trailing periods, spaces) and writes
+    what can be written two ways one way (``\\dfrac``/``\\tfrac`` → ``\\frac``, ``\\frac12`` →
+    ``\\frac{1}{2}``, ``\\sqrt2`` → ``\\sqrt{2}``, ``1/2`` → ``\\frac{1}{2}``, ``1,000.50`` → ``1000.5``,
+    ``.5`` → ``0.5``, ``(C)`` → ``C``). Regular expressions only, linear in the input length.
+    """
+    s = answer.strip()
+    boxed = extract_boxed(s)
+    s = boxed if boxed is not None else s
+    s = s.replace("\n", " ").replace("\\$", "").replace("$", "")
+    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
+    s = _SPACING.sub(" ", s)
+    s = _LEFT_RIGHT.sub("", s)
+    s = _DEGREES.sub("", s)
+    s = s.replace("\\%", "").replace("%", "")
+    s = _TEXT_UNITS.sub("", s)
+    s = _BARE_UNITS.sub("", s)
+    s = _TEXT.sub(r"\1", s)
+    s = s.strip().rstrip(".").strip()
+    if s.count("=") == 1 or "\\in" in s:
+        s = _VARIABLE_PREFIX.sub("", s)
+    s = s.replace(" ", "").replace("{,}", ",")
+    s = _FRAC.sub(lambda m: "\\frac{%s}{%s}" % (m[1] or m[2], m[3] or m[4]), s)
+    s = _SQRT.sub(r"\\sqrt{\1}", s)
+    s = _SLASH_FRACTION.sub(r"\1\\frac{\2}{\3}", s)
+    s = _CHOICE.sub(r"\1", s)
+    return _canonical_number(s) if _NUMBER.match(s) else s
+
+
+def _canonical_number(s: str) -> str:
+    try:
+        value = Decimal(s.replace(",", ""))
+    except InvalidOperation:  # "", "-", "."
+        return s
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+# ----------------------------------------------------------------------------- equivalence
+
+
+def is_equivalent(pred: str | None, gold: str, timeout: float = 5.0) -> bool:
+    """Whether a predicted final answer equals the reference one (see the module docstring)."""
+    return grade_many([pred], [gold], timeout)[0]
+
+
+def grade_many(preds: list[str | None], golds: list[str], timeout: float = 5.0) -> list[bool]:
+    """`is_equivalent` for many pairs: string fast path, then one math-verify call per distinct
+    remaining pair. A missing prediction (None, e.g. no box) is never correct."""
+    if len(preds) != len(golds):
+        raise ValueError(f"grade_many: {len(preds)} predictions but {len(golds)} references")
+    verdicts = [pred is not None and normalize_answer(pred) == normalize_answer(gold)
+                for pred, gold in zip(preds, golds)]
+    pending = sorted({(p, g) for p, g, ok in zip(preds, golds, verdicts) if p is not None and not ok})
+    verified = dict(zip(pending, math_verify_many(*zip(*pending), timeout=timeout))) if pending else {}
+    return [ok or verified.get((p, g), False) for p, g, ok in zip(preds, golds, verdicts)]
+
+
+def math_verify_many(preds, golds, timeout: float = 5.0) -> list[bool]:
+    """math-verify's verdict for each pair, at most `timeout` seconds per pair (False past it)."""
+    global _worker
+    pairs = list(zip(preds, golds))
+    verdicts: list[bool] = []
+    while len(verdicts) < len(pairs):
+        if _worker is None:
+            _worker = _MathVerifyWorker()
+        verdicts += _worker.grade(pairs[len(verdicts):], timeout)
+        if not _worker.alive:  # it overran a pair's time limit (or crashed on it) and was killed
+            _worker = None
+            verdicts.append(False)
+    return verdicts
+
+
+class _MathVerifyWorker:
+    """A child process (``python -m src.evaluation.grading FD``) that answers lists of
+    (pred, gold) pairs with one verdict per pair over a socket. A plain subprocess rather than
+    multiprocessing: nothing of the parent (threads, ``__main__``) is forked or re-imported."""
+
+    def __init__(self, startup_timeout: float = 120.0):
+        self._conn, child_conn = multiprocessing.Pipe()
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", __name__, str(child_conn.fileno())],
+            pass_fds=[child_conn.fileno()], cwd=Path(__file__).resolve().parents[2])
+        child_conn.close()
+        if self._receive(startup_timeout) != "ready":
+            raise RuntimeError("the math-verify worker did not start; is math-verify installed?")
+
+    @property
+    def alive(self) -> bool:
+        return self._process is not None
+
+    def grade(self, pairs: list[tuple[str, str]], timeout: float) -> list[bool]:
+        """Verdicts for a prefix of `pairs`: all of them, or those before the first that overran
+        `timeout`, in which case the worker is dead afterwards."""
+        self._conn.send(pairs)
+        verdicts = []
+        for _ in pairs:
+            verdict = self._receive(timeout)
+            if verdict is None:
+                break
+            verdicts.append(verdict)
+        return verdicts
+
+    def kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._conn.close()
+            self._process = None
+
+    def _receive(self, timeout: float):
+        try:
+            if self._conn.poll(timeout):
+                return self._conn.recv()
+        except (EOFError, OSError):  # the child died, e.g. a C stack overflow in the parser
+            pass
+        self.kill()
+        return None
+
+
+_worker: _MathVerifyWorker | None = None
+atexit.register(lambda: _worker and _worker.kill())
+
+
+def _serve(conn: Connection) -> None:
+    """Child process loop. Timeouts are enforced by the parent, so math-verify's own signal-based
+    ones are switched off."""
+    import logging
+
+    from math_verify import parse, verify
+
+    logging.getLogger("math_verify").setLevel(logging.CRITICAL)
+
+    def equivalent(pred: str, gold: str) -> bool:
+        try:
+            gold_parsed = parse(f"${gold}$", parsing_timeout=None)
+            pred_parsed = parse(f"${pred}$", parsing_timeout=None)
+            return bool(verify(gold_parsed, pred_parsed, timeout_seconds=None))
+        except Exception:  # noqa: BLE001 - any failure to parse or compare means "not shown equal"
+            return False
+
+    equivalent("1", "1")  # import and warm up sympy before announcing readiness
+    conn.send("ready")
+    try:
+        while True:
+            for pred, gold in conn.recv():
+                conn.send(equivalent(pred, gold))
+    except EOFError:  # the parent closed its end
+        pass
+
+
+if __name__ == "__main__":
+    _serve(Connection(int(sys.argv[1])))

@@ -1,0 +1,66 @@
+"""Runs side by side: CE vs DCO (or any set of objectives) on the same data and model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from src.figures.plotting import plt, run_label, save_figure, source_note
+from src.utils.io import atomic_write_text
+from src.utils.run_dir import RunDir, find_runs
+
+TABLE_NS = ("1", "16", "256", "4096")
+
+
+def plot_comparison(runs: list[RunDir], ns=TABLE_NS):
+    """Left: final-epoch pass@N against N per run. Right: pass@N over epochs, one panel per N."""
+    metas = [r.meta() for r in runs]
+    fig, axes = plt.subplots(1, 1 + len(ns), figsize=(4 * (1 + len(ns)), 3.6))
+    colors = plt.cm.tab10(np.arange(len(runs)) % 10)
+    for run, meta, color in zip(runs, metas, colors):
+        metrics = run.metrics()
+        final = metrics[-1]["test"]["coverage"]
+        axes[0].plot([int(n) for n in final], list(final.values()), "-o", ms=3, color=color,
+                     label=f"{run_label(meta)} (epoch {metrics[-1]['epoch']})")
+        for ax, n in zip(axes[1:], ns):
+            ax.plot([m["epoch"] for m in metrics], [m["test"]["coverage"].get(n, np.nan) for m in metrics],
+                    "-o", ms=3, color=color, label=run_label(meta))
+            ax.set(title=f"pass@{n}", xlabel="epoch")
+    axes[0].set(xscale="log", xlabel="N", ylabel="pass@N (exact coverage)", ylim=(0, 1), title="final epoch")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    axes[1].legend(fontsize=7)
+    fig.suptitle(f"Test pass@N — {source_note(metas)}", fontsize=10)
+    return fig
+
+
+def comparison_table(runs: list[RunDir], ns=TABLE_NS) -> str:
+    """Markdown: one row per (run, epoch) with exact coverage and, when sampled, sampled pass@k."""
+    header = "| run | epoch | " + " | ".join(f"pass@{n}" for n in ns) + " | sampled pass@k | greedy acc |"
+    lines = [header, "|" + "---|" * (len(ns) + 4)]
+    for run in runs:
+        label = run_label(run.meta())
+        for m in run.metrics():
+            t = m["test"]
+            cov = " | ".join(f"{100 * t['coverage'][n]:.1f}" if n in t["coverage"] else "–" for n in ns)
+            sampled = ", ".join(f"{k}:{100 * v:.1f}" for k, v in t.get("pass", {}).items()) or "–"
+            greedy = f"{100 * t['greedy_accuracy']:.1f}" if "greedy_accuracy" in t else "–"
+            lines.append(f"| {label} | {m['epoch']} | {cov} | {sampled} | {greedy} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_comparison(root: str | Path) -> Path | None:
+    """Figure + markdown for all completed runs under `root`; names runs that did not complete."""
+    root = Path(root)
+    done, unfinished = find_runs(root)
+    done = [r for r in done if r.metrics()]
+    if not done:
+        return None
+    save_figure(plot_comparison(done), root / "comparison.png")
+    skipped = "".join(f"- skipped (not completed): `{r.path.relative_to(root)}`\n" for r in unfinished)
+    report = (f"# pass@N by epoch — {source_note([r.meta() for r in done])}\n\n"
+              "Exact coverage 1 − (1 − p̂)^N of the reference answer on held-out problems, in %.\n\n"
+              f"{comparison_table(done)}\n{skipped}\n![comparison](comparison.png)\n")
+    atomic_write_text(root / "comparison.md", report)
+    return root / "comparison.md"

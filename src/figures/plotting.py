@@ -1,0 +1,40 @@
+"""Shared plotting helpers: headless backend, atomic PNG saves, consistent labels."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from src.utils.io import atomic_write_text  # noqa: E402,F401  (re-exported for figure modules)
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Render to memory, then write atomically; closes the figure."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(buffer.getvalue())
+    tmp.replace(path)
+    return path
+
+
+def run_label(meta: dict) -> str:
+    """"CE" or "DCO N'=256" — how a run is named in legends."""
+    objective = meta.get("objective", {})
+    name = objective.get("name", "?")
+    if name == "cross_entropy":
+        return "CE"
+    params = ", ".join(f"{k}={v}" for k, v in objective.items() if k not in ("name", "threshold"))
+    return f"{name.upper()} {params}".strip().replace("n=", "N'=")
+
+
+def source_note(metas: list[dict]) -> str:
+    sources = sorted({m.get("resolved_source", "?") for m in metas})
+    return "data: " + ", ".join(sources)

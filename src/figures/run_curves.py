@@ -1,0 +1,54 @@
+"""A single run's figures: pass@N against N per epoch, and greedy-answer confidence per epoch."""
+from __future__ import annotations
+
+import numpy as np
+
+from src.figures.plotting import plt, run_label, save_figure
+from src.utils.run_dir import RunDir
+
+
+def plot_passn_by_epoch(metrics: list[dict], title: str):
+    """Exact coverage of the reference answer (solid) and sampled pass@N (dots), one colour per epoch."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    colors = plt.cm.viridis(np.linspace(0, 0.9, max(1, len(metrics))))
+    for color, m in zip(colors, metrics):
+        cov = m["test"]["coverage"]
+        ax.plot([int(n) for n in cov], list(cov.values()), "-", color=color, label=f"epoch {m['epoch']}")
+        if "pass" in m["test"]:
+            sampled = m["test"]["pass"]
+            ax.plot([int(k) for k in sampled], list(sampled.values()), "o", color=color, ms=4)
+    ax.set(xscale="log", xlabel="N (samples per problem)", ylabel="pass@N", ylim=(0, 1), title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, title="line: exact coverage\ndots: sampled", title_fontsize=7)
+    return fig
+
+
+def plot_greedy_confidence(rows_by_epoch: dict[int, list[dict]], title: str):
+    """Histogram of log p̂(greedy answer | x) per epoch, split into correct and wrong (Figure 1a/b)."""
+    epochs = sorted(rows_by_epoch)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
+    all_logp = [r["greedy_logp"] for rows in rows_by_epoch.values() for r in rows]
+    bins = np.linspace(min(all_logp + [-1.0]), 0, 30)
+    colors = plt.cm.viridis(np.linspace(0, 0.9, max(1, len(epochs))))
+    for ax, correct in zip(axes, (True, False)):
+        for color, epoch in zip(colors, epochs):
+            logp = [r["greedy_logp"] for r in rows_by_epoch[epoch] if r["greedy_correct"] == correct]
+            ax.hist(logp, bins=bins, histtype="step", color=color, label=f"epoch {epoch} ({len(logp)})")
+        ax.set(xlabel="log p̂(greedy answer | x)", title=f"greedy answer {'correct' if correct else 'wrong'}")
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel("problems")
+    fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def draw_run_curves(run: RunDir) -> list:
+    """(Re)draw a run's own figures from its files; returns the written paths."""
+    meta, metrics = run.meta(), run.metrics()
+    if not metrics:
+        return []
+    title = f"{run_label(meta)} — {meta.get('resolved_source', '?')}"
+    paths = [save_figure(plot_passn_by_epoch(metrics, title), run.curves / "passn_vs_n.png")]
+    rows = {m["epoch"]: run.eval_rows(m["epoch"]) for m in metrics if run.eval_rows_file(m["epoch"]).exists()}
+    if rows and all("greedy_logp" in r for rs in rows.values() for r in rs):
+        paths.append(save_figure(plot_greedy_confidence(rows, title), run.curves / "greedy_confidence.png"))
+    return paths

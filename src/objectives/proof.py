@@ -1,0 +1,75 @@
+"""DCO for proofs made of tactic steps: per-step DCO_step and the naive whole-proof DCO.
+
+Each example is one step (state → tactic) with log p̂_i = log p̂(tactic_i | state_i).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import Tensor
+
+from .base import ObjectiveOutput
+from .coverage import confidence_factor, dco_loss
+from .dco import check_budget, check_threshold, thresholded
+
+
+def dco_step_losses(step_logp: Tensor, n_eff: float) -> Tensor:
+    """DCO_step: −log(1 − (1 − p̂_i)^N_eff) for each step; a k-step proof needs roughly N ≳ N_eff^k."""
+    return dco_loss(step_logp, n_eff)
+
+
+def proof_logp(step_logp: Tensor, proof_ids: Tensor) -> Tensor:
+    """log Π p̂_j over the steps j in the batch that share step i's proof id, for every step i."""
+    unique_ids, proof_index = torch.unique(proof_ids, return_inverse=True)
+    step_logp = step_logp.to(torch.float64)
+    totals = step_logp.new_zeros(len(unique_ids)).index_add(0, proof_index, step_logp)
+    return totals[proof_index]
+
+
+def whole_proof_dco_losses(step_logp: Tensor, proof_ids: Tensor, n: float) -> Tensor:
+    """Naive proof DCO: each step's CE weighted by the detached F(n, Π p̂) of its whole proof."""
+    detached_factor = confidence_factor(proof_logp(step_logp.detach(), proof_ids), n)
+    return detached_factor * -step_logp.to(torch.float64)
+
+
+class DCOStep:
+    """DCO_step with budget n_eff per tactic step; drops steps with F(n_eff, p̂_i) ≤ threshold."""
+
+    name = "dco_step"
+
+    def __init__(self, n_eff: float, threshold: float = 0.0):
+        self.n_eff = check_budget("n_eff", n_eff)
+        self.threshold = check_threshold(threshold)
+
+    def keeps(self, logp: Tensor, batch: Mapping[str, Tensor] | None = None) -> Tensor:
+        return confidence_factor(logp.detach(), self.n_eff) > self.threshold
+
+    def __call__(self, logp: Tensor, batch: Mapping[str, Tensor] | None = None) -> ObjectiveOutput:
+        detached_factor = confidence_factor(logp.detach(), self.n_eff)
+        return thresholded(logp, dco_step_losses(logp, self.n_eff), detached_factor, self.threshold)
+
+
+class DCOProof:
+    """Naive whole-proof DCO; needs batch["proof_id"] and drops steps whose proof has F ≤ threshold.
+
+    Steps of one proof must share a micro-batch: Π p̂ only runs over the steps present.
+    """
+
+    name = "dco_proof"
+
+    def __init__(self, n: float, threshold: float = 0.0):
+        self.n = check_budget("n", n)
+        self.threshold = check_threshold(threshold)
+
+    def keeps(self, logp: Tensor, batch: Mapping[str, Tensor] | None = None) -> Tensor:
+        """Given batch["proof_id"], logp are steps; without it, logp are whole proofs."""
+        whole = logp.detach() if batch is None else proof_logp(logp.detach(), batch["proof_id"])
+        return confidence_factor(whole, self.n) > self.threshold
+
+    def __call__(self, logp: Tensor, batch: Mapping[str, Tensor] | None = None) -> ObjectiveOutput:
+        if batch is None or "proof_id" not in batch:
+            raise KeyError('DCOProof needs batch["proof_id"]: the proof each step belongs to')
+        proof_ids = batch["proof_id"]
+        detached_factor = confidence_factor(proof_logp(logp.detach(), proof_ids), self.n)
+        return thresholded(logp, whole_proof_dco_losses(logp, proof_ids, self.n), detached_factor, self.threshold)

@@ -1,0 +1,50 @@
+"""Shared test fixtures: configs composed the way `python -m src.run` composes them, at tiny size."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from hydra import compose, initialize_config_dir
+from hydra.core.global_hydra import GlobalHydra
+from omegaconf import DictConfig, open_dict
+
+REPO = Path(__file__).resolve().parents[1]
+CONF = REPO / "conf"
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("WANDB_MODE", "offline")
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+# Small enough to fit and evaluate in seconds on one CPU core.
+TINY = [
+    "data.source=builtin", "data.synthetic.n_train=96", "data.synthetic.n_test=24",
+    "data.batch_size=16", "data.eval_problems=8", "data.eval_train_problems=8",
+    "model.vocab_size=400", "model.architecture.hidden_size=32", "model.architecture.intermediate_size=64",
+    "model.architecture.num_hidden_layers=1", "model.architecture.num_attention_heads=2",
+    "model.architecture.num_key_value_heads=2",
+    "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.accelerator=cpu",
+    "trainer.enable_progress_bar=false",
+    "evaluation.samples_per_problem=4", "evaluation.pass_ks=[1,4]", "evaluation.coverage_ns=[1,4,16]",
+]
+
+
+def compose_config(overrides: list[str], run_dir: Path | None = None, tiny: bool = True) -> DictConfig:
+    """Compose conf/config.yaml with `overrides` (after the tiny defaults), outside a Hydra app."""
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
+        cfg = compose("config", overrides=(TINY if tiny else []) + list(overrides))
+    if run_dir is not None:
+        with open_dict(cfg):
+            cfg.paths.run_dir = str(run_dir)
+    return cfg
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.skip(f"real data folder {SHARED_DATA} is absent (staged only on project machines)")
+    return SHARED_DATA

@@ -1,0 +1,170 @@
+"""Answer extraction, normalisation and equivalence, on a table of tricky pairs and on MATH itself."""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from src.evaluation.grading import extract_boxed, grade_many, is_equivalent, math_verify_many, normalize_answer
+
+MATH_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/math"
+
+# (prediction, reference, equivalent?)
+PAIRS = [
+    # fractions and decimals
+    ("0.5", "\\frac{1}{2}", True),
+    (".5", "0.5", True),
+    ("\\dfrac{3}{4}", "\\frac{3}{4}", True),
+    ("\\tfrac{3}{4}", "0.75", True),
+    ("\\frac12", "\\frac{1}{2}", True),
+    ("1/2", "\\frac{1}{2}", True),
+    ("\\frac{2}{4}", "\\frac{1}{2}", True),
+    ("0.33", "\\frac{1}{3}", False),
+    ("\\frac{1}{3}", "\\frac{1}{2}", False),
+    # intervals and tuples
+    ("(3, 5]", "(3,5]", True),
+    ("(3, 5)", "(3, 5]", False),
+    ("[2, \\infty)", "[2,\\infty)", True),
+    ("(-\\infty, 3) \\cup (3, \\infty)", "(-\\infty,3)\\cup(3,\\infty)", True),
+    ("\\left( 3, \\frac{\\pi}{2} \\right)", "(3,\\frac{\\pi}{2})", True),
+    ("(1,2,3)", "(1, 2, 3)", True),
+    ("(1, 2)", "(2, 1)", False),
+    ("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix}1\\\\2\\end{pmatrix}", True),
+    ("\\begin{pmatrix} 2 \\\\ 1 \\end{pmatrix}", "\\begin{pmatrix}1\\\\2\\end{pmatrix}", False),
+    ("\\{1, 2\\}", "\\{2, 1\\}", True),
+    ("1, 2", "2, 1", True),
+    ("1, 3", "1, 2", False),
+    # degrees, units, money, percent
+    ("90^\\circ", "90", True),
+    ("90^{\\circ}", "90", True),
+    ("45", "90", False),
+    ("5\\text{ cm}", "5", True),
+    ("12 \\text{ square units}", "12", True),
+    ("5 \\text{ cm}^2", "5", True),
+    ("\\$5", "5", True),
+    ("\\$ 54.60", "54.6", True),
+    ("$18.90$", "\\$18.90", True),
+    ("50\\%", "50", True),
+    ("25\\%", "50", False),
+    # words and choices
+    ("\\text{Evelyn}", "\\text{Evelyn}", True),
+    ("Evelyn", "\\text{Evelyn}", True),
+    ("\\text{Bob}", "\\text{Evelyn}", False),
+    ("\\text{(C)}", "C", True),
+    ("(B)", "\\text{(C)}", False),
+    # variable prefixes
+    ("x = 5", "5", True),
+    ("x=-2", "-2", True),
+    ("y = 2x + 3", "2x+3", True),
+    ("x \\in [1, 2]", "[1,2]", True),
+    # roots, signs, numbers
+    ("\\sqrt2", "\\sqrt{2}", True),
+    ("2\\sqrt{10}", "\\sqrt{40}", True),
+    ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt3}{2}", True),
+    ("\\sqrt{3}", "\\sqrt{2}", False),
+    ("-3", "3", False),
+    ("-\\frac{1}{2}", "\\frac{-1}{2}", True),
+    ("-0.5", "\\frac{1}{2}", False),
+    ("1,000", "1000", True),
+    ("1{,}000", "1000", True),
+    ("10.", "10", True),
+    ("3.0", "3", True),
+    # expressions
+    ("x^2+2x+1", "(x+1)^2", True),
+    ("x^2+1", "(x+1)^2", False),
+    ("2\\pi", "2 \\pi", True),
+    ("\\pi", "3.14159", False),
+    ("-\\frac{1}{5} - \\frac{2}{5}i", " -\\frac{1}{5} - \\frac{2}{5}i ", True),
+    ("\\frac{1}{5} + \\frac{2}{5}i", "-\\frac{1}{5} - \\frac{2}{5}i", False),
+    # degenerate predictions
+    ("\\boxed{7}", "7", True),
+    ("", "7", False),
+    (None, "7", False),
+]
+
+
+def test_table_of_tricky_pairs():
+    verdicts = grade_many([pred for pred, _, _ in PAIRS], [gold for _, gold, _ in PAIRS])
+    wrong = [(pred, gold, expected) for (pred, gold, expected), got in zip(PAIRS, verdicts) if got != expected]
+    assert not wrong, f"wrong verdicts (pred, gold, expected): {wrong}"
+
+
+def test_is_equivalent_agrees_with_grade_many():
+    assert is_equivalent("\\frac{1}{2}", "0.5")
+    assert not is_equivalent("\\frac{1}{3}", "0.5")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("so the answer is $\\boxed{5}$.", "5"),
+    ("$\\boxed{\\frac{1}{2}}$", "\\frac{1}{2}"),
+    ("\\boxed{\\left( 3, \\frac{\\pi}{2} \\right)}", "\\left( 3, \\frac{\\pi}{2} \\right)"),
+    ("\\boxed{{a}^{b_{c}}}", "{a}^{b_{c}}"),
+    ("first \\boxed{1}, then \\boxed{2}", "2"),
+    ("\\boxed{1} and finally \\fbox{3}", "3"),
+    ("\\boxed { 17 }.$$- OR -", "17"),
+    ("our answer is $\\boxed 2$.", "2"),
+    ("$x^2 + y^2 = \\boxed 9$.", "9"),
+    ("\\boxed{\n\\begin{pmatrix} 0 \\\\ 1 \\end{pmatrix}\n}", "\\begin{pmatrix} 0 \\\\ 1 \\end{pmatrix}"),
+    ("no box here", None),
+    ("\\boxed{unclosed", None),
+    ("\\boxedfoo", None),
+])
+def test_extract_boxed(text, expected):
+    assert extract_boxed(text) == expected
+
+
+def test_normalize_answer_examples():
+    assert normalize_answer("\\left( 3, \\dfrac{\\pi}{2} \\right)") == "(3,\\frac{\\pi}{2})"
+    assert normalize_answer("x = \\frac12.") == "\\frac{1}{2}"
+    assert normalize_answer("\\$1,234.50") == "1234.5"
+    assert normalize_answer("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}") == "\\begin{pmatrix}1\\\\2\\end{pmatrix}"
+    assert normalize_answer(normalize_answer("\\text{(C)}")) == normalize_answer("\\text{(C)}")
+
+
+PATHOLOGICAL = {
+    "power tower": "10^{10^{10^{10}}}",
+    "nested braces": "{" * 5000 + "1" + "}" * 5000,
+    "nested fractions": "\\frac{" * 300 + "1" + "}{2}" * 300,
+    "factorial of a huge number": "(10^{10})!",
+    "a megabyte of digits": "1" * 1_000_000,
+}
+
+
+@pytest.mark.parametrize("pred", PATHOLOGICAL.values(), ids=PATHOLOGICAL.keys())
+def test_pathological_inputs_return_within_the_time_limit(pred):
+    timeout, slack = 0.5, 1.5
+    assert not is_equivalent("1", "2")  # a live worker, so only the pair itself is timed
+    start = time.perf_counter()
+    assert not is_equivalent(pred, "3", timeout=timeout)
+    assert time.perf_counter() - start < timeout + slack
+    assert is_equivalent("\\frac{1}{2}", "0.5")  # a killed worker is replaced
+
+
+def _records_with_answers(name: str) -> list[dict]:
+    path = MATH_DATA / name
+    if not path.exists():
+        pytest.skip(f"{path} is absent (real MATH data is staged only on project machines)")
+    with path.open() as file:
+        return [json.loads(line) for line in file]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", ["math500_test.jsonl", "math_train_12k.jsonl"])
+def test_reference_answer_equals_boxed_solution(name):
+    records = _records_with_answers(name)
+    boxed = [extract_boxed(record["solution"]) for record in records]
+    verdicts = grade_many(boxed, [record["answer"] for record in records])
+    failures = [(record["unique_id"], record["answer"], box)
+                for record, box, ok in zip(records, boxed, verdicts) if not ok]
+    assert not failures, f"{len(failures)} answers differ from their boxed solution: {failures[:10]}"
+
+
+@pytest.mark.realdata
+def test_math_verify_accepts_every_math500_answer_as_itself():
+    """The slow path alone, without the string fast path: every reference answer must parse."""
+    answers = [record["answer"] for record in _records_with_answers("math500_test.jsonl")]
+    verdicts = math_verify_many([f"\\boxed{{{answer}}}" for answer in answers], answers)
+    failures = [answer for answer, ok in zip(answers, verdicts) if not ok]
+    assert not failures, f"math-verify rejects {len(failures)} MATH500 answers as themselves: {failures[:10]}"

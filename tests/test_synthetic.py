@@ -1,0 +1,134 @@
+"""The built-in generator: deterministic, disjoint, correct, diverse, MATH-shaped."""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from fractions import Fraction
+
+import pytest
+
+from src.data.math import check_splits, format_cot, last_boxed, normalize_problem
+from src.data.synthetic import FAMILIES, LEVELS, generate_math, main
+
+N_CELLS = len(FAMILIES) * len(LEVELS)
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return generate_math(n_train=20 * N_CELLS, n_test=4 * N_CELLS, seed=0)
+
+
+def family(record) -> str:
+    return record.unique_id.split("/")[1]
+
+
+def test_same_seed_same_records_other_seed_other_records():
+    assert generate_math(40, 10, seed=3) == generate_math(40, 10, seed=3)
+    assert generate_math(40, 10, seed=3) != generate_math(40, 10, seed=4)
+
+
+def test_test_split_does_not_depend_on_train_size():
+    assert generate_math(10, 20, seed=1)[1] == generate_math(200, 20, seed=1)[1]
+
+
+def test_train_and_test_are_disjoint(splits):
+    train, test = splits
+    report = check_splits(train, test)
+    assert report["train"] == 20 * N_CELLS and report["test"] == 4 * N_CELLS
+    assert report["train_repeated_texts"] == report["test_repeated_texts"] == 0
+    assert not {normalize_problem(r.problem) for r in train} & {normalize_problem(r.problem) for r in test}
+
+
+def test_every_family_level_cell_is_present_and_balanced(splits):
+    for split, per_cell in zip(splits, (20, 4)):
+        cells = Counter((family(r), r.level) for r in split)
+        assert cells == {(f, level): per_cell for f in FAMILIES for level in LEVELS}
+        assert {r.subject for r in split} == {subject for subject, _ in FAMILIES.values()}
+
+
+def test_answer_is_the_last_boxed_content_of_the_solution(splits):
+    for record in splits[0] + splits[1]:
+        assert record.answer and last_boxed(record.solution) == record.answer, record
+        assert format_cot(record)[1].endswith(f"\\boxed{{{record.answer}}}$.")
+
+
+def test_every_written_equation_in_the_solutions_is_true(splits):
+    """An independent check of the arithmetic: every `a op b op ... = c` and `\\frac{p}{q} \\cdot n = c`."""
+    result = r" = (?:\\boxed\{)?(-?\d+)(?!\d)"
+    chain = re.compile(r"(?<![\d\-(^{])(\d+(?: (?:\+|-|\\times|\\cdot) \d+)+)" + result)
+    percent = re.compile(r"\\frac\{(\d+)\}\{(\d+)\} \\cdot (\d+)" + result)
+    checked = 0
+    for record in splits[0] + splits[1]:
+        for expression, value in chain.findall(record.solution):
+            python = expression.replace("\\times", "*").replace("\\cdot", "*")
+            assert eval(python) == int(value), (record.solution, expression, value)  # digits and + - * only
+            checked += 1
+        for p, q, n, value in percent.findall(record.solution):
+            assert Fraction(int(p), int(q)) * int(n) == int(value), record.solution
+            checked += 1
+    assert checked > len(splits[0])
+
+
+def _value(tex: str) -> Fraction:
+    """Evaluate a tiny TeX expression: integers, \\frac{p}{q}, + - \\cdot \\div."""
+    python = re.sub(r"\\frac\{(\d+)\}\{(\d+)\}", r"Fraction(\1, \2)", tex)
+    return eval(python.replace("\\cdot", "*").replace("\\div", "/"), {"Fraction": Fraction})
+
+
+def test_fraction_and_equation_answers_are_right(splits):
+    for record in splits[0] + splits[1]:
+        if family(record) == "fractions":
+            expression = re.search(r"\$(.*)\$", record.problem).group(1)
+            assert _value(expression) == _value(record.answer), record
+        if family(record) == "linear_equation":
+            equation = re.search(r"\$([^$]*x[^$]*=[^$]*)\$", record.problem + record.solution).group(1)
+            substituted = re.sub(r"(\d*)x", lambda m: f"{m.group(1) or 1} * ({record.answer})", equation)
+            left, right = substituted.split("=")
+            assert _value(left) == _value(right), record
+
+
+def test_answers_are_many_and_spread(splits):
+    train, test = splits
+    records = train + test
+    assert len({r.answer for r in records}) / len(records) > 0.3
+    assert len({r.answer for r in test}) / len(test) > 0.5
+    by_family = defaultdict(set)
+    for r in records:
+        by_family[family(r)].add(r.answer)
+    per_family = len(records) / len(FAMILIES)
+    assert all(len(answers) / per_family > 0.15 for answers in by_family.values()), {
+        f: len(a) for f, a in by_family.items()}
+    most_common_share = Counter(r.answer for r in records).most_common(1)[0][1] / len(records)
+    assert most_common_share < 0.05
+
+
+def test_problems_and_answers_are_short(splits):
+    for record in splits[0] + splits[1]:
+        assert 10 <= len(record.problem.split()) <= 40, record.problem
+        assert len(record.answer) <= 16, record.answer
+
+
+def test_families_and_levels_can_be_restricted():
+    train, test = generate_math(30, 6, families=["fractions", "counting"], levels=(4, 5))
+    assert {family(r) for r in train + test} == {"fractions", "counting"}
+    assert {r.level for r in train + test} == {4, 5}
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [({"families": ["geometry"]}, "accepted: arithmetic"), ({"levels": (0, 6)}, "levels"), ({"n_train": -1}, ">= 0")],
+)
+def test_bad_arguments_are_rejected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        generate_math(**{"n_train": 5, "n_test": 5, **kwargs})
+
+
+def test_an_exhausted_problem_space_fails_loudly():
+    with pytest.raises(ValueError, match="counting level 1: no new distinct problem"):
+        generate_math(n_train=3000, n_test=0, families=["counting"], levels=(1,))
+
+
+def test_main_prints_samples(capsys):
+    main(["--n-train", "2", "--n-test", "1", "--seed", "5"])
+    printed = capsys.readouterr().out
+    assert printed.count("[train]") == 2 and printed.count("[test]") == 1 and "\\boxed{" in printed
