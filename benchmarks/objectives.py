@@ -3,7 +3,7 @@
 DCO only rescales each sequence's gradient by F(N, p̂), computed from the log p̂ the forward pass
 already produced, so it should cost no more than CE (goal: median ratio DCO/CE ≤ 1.05).
 
-    python benchmarks/objectives.py [--layers 4 --width 256 --vocab 2000 --batch 32 --seq 64 --reps 30]
+    python benchmarks/objectives.py [--layers 4 --width 256 --vocab 2000 --batch 32 --seq 64 --reps 10]
 """
 from __future__ import annotations
 
@@ -28,8 +28,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seq", type=int, default=64)
     parser.add_argument("--n", type=float, default=256, help="DCO budget N")
-    parser.add_argument("--warmup", type=int, default=3)
-    parser.add_argument("--reps", type=int, default=30, help="timed repetitions of each objective")
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--reps", type=int, default=10, help="timed repetitions of each objective")
     return parser.parse_args()
 
 

@@ -123,3 +123,9 @@ def test_factor_at_one_over_n_is_between_0_58_and_0_67(n):
 def test_factor_is_a_tenth_near_p_3_6_over_n(n):
     # PAPER.md: F ≈ 0.1 near p ≈ 3.6/N. For large N, F → x/(eˣ − 1) with x = N p; = 0.1 at x ≈ 3.615.
     assert confidence_factor(math.log(3.6 / n), n).item() == pytest.approx(0.1, abs=2e-3)
+
+
+def test_factor_is_one_for_an_impossible_answer():
+    """p̂ = 0 (log p̂ = −inf, e.g. a never-scored example in the cached refill rule) keeps F = 1."""
+    logp = torch.tensor([-math.inf, -math.inf])
+    assert torch.equal(confidence_factor(logp, torch.tensor([1.0, 256.0])), torch.ones(2, dtype=torch.float64))

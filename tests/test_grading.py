@@ -43,6 +43,7 @@ PAIRS = [
     ("5\\text{ cm}", "5", True),
     ("12 \\text{ square units}", "12", True),
     ("5 \\text{ cm}^2", "5", True),
+    ("5 meters", "5", True),
     ("\\$5", "5", True),
     ("\\$ 54.60", "54.6", True),
     ("$18.90$", "\\$18.90", True),
@@ -69,6 +70,8 @@ PAIRS = [
     ("-0.5", "\\frac{1}{2}", False),
     ("1,000", "1000", True),
     ("1{,}000", "1000", True),
+    ("x = 1,000", "1000", True),
+    ("6, 120", "6120", False),  # a list, not a thousands separator
     ("10.", "10", True),
     ("3.0", "3", True),
     # expressions
@@ -121,6 +124,8 @@ def test_normalize_answer_examples():
     assert normalize_answer("\\$1,234.50") == "1234.5"
     assert normalize_answer("\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}") == "\\begin{pmatrix}1\\\\2\\end{pmatrix}"
     assert normalize_answer(normalize_answer("\\text{(C)}")) == normalize_answer("\\text{(C)}")
+    assert normalize_answer("2m") == "2m"  # 2·m or two metres: left to math-verify, not stripped
+    assert normalize_answer("6, 120") == "6,120"  # a list, not a thousands separator
 
 
 PATHOLOGICAL = {

@@ -7,8 +7,9 @@ from fractions import Fraction
 
 import pytest
 
-from src.data.math import check_splits, format_cot, last_boxed, normalize_problem
+from src.data.math import check_splits, format_cot, normalize_problem
 from src.data.synthetic import FAMILIES, LEVELS, generate_math, main
+from src.evaluation.grading import extract_boxed
 
 N_CELLS = len(FAMILIES) * len(LEVELS)
 
@@ -48,7 +49,7 @@ def test_every_family_level_cell_is_present_and_balanced(splits):
 
 def test_answer_is_the_last_boxed_content_of_the_solution(splits):
     for record in splits[0] + splits[1]:
-        assert record.answer and last_boxed(record.solution) == record.answer, record
+        assert record.answer and extract_boxed(record.solution) == record.answer, record
         assert format_cot(record)[1].endswith(f"\\boxed{{{record.answer}}}$.")
 
 

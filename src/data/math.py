@@ -1,4 +1,4 @@
-"""MATH prompt formats (direct answer, chain of thought), boxed answers and split checks.
+"""MATH prompt formats (direct answer, chain of thought) and train/test split checks.
 
 A format maps a record to (prompt, target); the loss is on the target only. The prompt wording
 follows the reference code's `"Question: {qe}\\nAnswer: {ans}"`, with the separating space moved
@@ -11,32 +11,12 @@ from collections import Counter
 from collections.abc import Sequence
 
 from src.data.records import MathRecord
-
-_BOX_COMMANDS = ("\\boxed", "\\fbox")
+from src.evaluation.grading import extract_boxed
 
 
 def normalize_problem(text: str) -> str:
     """Lower-case and collapse whitespace: the text key for duplicate and overlap checks."""
     return " ".join(text.lower().split())
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last `\\boxed{...}` / `\\fbox{...}` (nested braces kept), or of the
-    Hendrycks form `\\boxed 2` (up to the next `$`); None when there is no box."""
-    start = max(text.rfind(command) for command in _BOX_COMMANDS)
-    if start < 0:
-        return None
-    rest = text[start:].removeprefix("\\boxed").removeprefix("\\fbox")
-    if rest.startswith(" "):
-        return rest.split("$")[0].strip()
-    if not rest.startswith("{"):
-        return None
-    depth = 0
-    for index, char in enumerate(rest):
-        depth += {"{": 1, "}": -1}.get(char, 0)
-        if depth == 0:
-            return rest[1:index]
-    return None  # unbalanced braces
 
 
 def format_direct(record: MathRecord) -> tuple[str, str]:
@@ -47,7 +27,7 @@ def format_direct(record: MathRecord) -> tuple[str, str]:
 def format_cot(record: MathRecord) -> tuple[str, str]:
     """Question -> full solution ending in `\\boxed{answer}` (appended when the solution has no box)."""
     solution = record.solution.strip()
-    if last_boxed(solution) is None:
+    if extract_boxed(solution) is None:
         solution += f" The answer is $\\boxed{{{record.answer}}}$."
     return f"Question: {record.problem}\nSolution:", f" {solution}"
 

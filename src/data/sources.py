@@ -22,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from src.data.math import check_splits, last_boxed, normalize_problem
+from src.data.math import check_splits, normalize_problem
 from src.data.records import DataFormatError, MathRecord, read_math_jsonl
 from src.data.synthetic import generate_math
+from src.evaluation.grading import extract_boxed
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ def record_from_hendrycks(row: Mapping, unique_id: str) -> MathRecord:
     missing = [name for name in ("problem", "level", "type", "solution") if name not in row]
     if missing:
         raise DataFormatError(f"MATH row {unique_id}: missing field(s) {', '.join(map(repr, missing))}")
-    answer = last_boxed(row["solution"])
+    answer = extract_boxed(row["solution"])
     if answer is None:
         raise DataFormatError(f"MATH row {unique_id}: the solution has no \\boxed{{...}} answer")
     level = re.fullmatch(r"Level (\d)", row["level"].strip())

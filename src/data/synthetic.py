@@ -31,7 +31,8 @@ Problem = tuple[str, str, str]  # (problem, solution, answer)
 
 NAMES = ("Ava", "Ben", "Carla", "Dev", "Emma", "Finn", "Gina", "Hugo", "Iris", "Jon",
          "Kai", "Lena", "Maya", "Noah", "Omar", "Priya", "Quinn", "Rosa", "Sam", "Tara")
-GROUPS = (("club", "members"), ("class", "students"), ("team", "players"), ("choir", "singers"), ("book club", "readers"))
+GROUPS = (("club", "members"), ("class", "students"), ("team", "players"), ("choir", "singers"),
+          ("book club", "readers"))
 ITEMS = ("apples", "marbles", "stickers", "coins", "books", "pencils", "cards", "shells", "stamps", "beads")
 MAX_ANSWER = 99_999
 
@@ -40,11 +41,18 @@ def _pick(level: int, per_level: Sequence):
     return per_level[level - 1]
 
 
-def _fraction(value: Fraction) -> str:
+def _answer_text(value: Fraction) -> str:
     if value.denominator == 1:
         return str(value.numerator)
     sign = "-" if value < 0 else ""
     return f"{sign}\\frac{{{abs(value.numerator)}}}{{{value.denominator}}}"
+
+
+def _tex(numerator: int | Fraction, denominator: int | None = None) -> str:
+    """\\frac{p}{q} as written (not reduced); a Fraction alone is written in lowest terms."""
+    if denominator is None:
+        numerator, denominator = numerator.numerator, numerator.denominator
+    return f"\\frac{{{numerator}}}{{{denominator}}}"
 
 
 def _affine(coefficient: int, constant: int) -> str:
@@ -92,7 +100,8 @@ def arithmetic(rng: Rng, level: int) -> Problem:
             total += k
     problem = (f"{name} has {start} {items}. Then {name} {', then '.join(actions)}. "
                f"How many {items} does {name} have at the end?")
-    solution = f"Start with {start}. " + " ".join(f"Next, {s}." for s in steps) + f" The answer is $\\boxed{{{total}}}$."
+    steps_text = " ".join(f"Next, {step}." for step in steps)
+    solution = f"Start with {start}. {steps_text} The answer is $\\boxed{{{total}}}$."
     return problem, solution, str(total)
 
 
@@ -137,28 +146,36 @@ def number_theory(rng: Rng, level: int) -> Problem:
         g = rng.randint(2, _pick(level, (12, 25, 50, 100, 200)))
         p, q = _coprime_pair(rng, _pick(level, (5, 7, 10, 13, 16)))
         a, b = g * max(p, q), g * min(p, q)
-        problem = rng.choice((f"What is the greatest common divisor of {a} and {b}? Give your answer as a positive integer.",
-                              f"What is the largest whole number that divides both {a} and {b} with no remainder?"))
+        problem = rng.choice((
+            f"What is the greatest common divisor of {a} and {b}? Give your answer as a positive integer.",
+            f"What is the largest whole number that divides both {a} and {b} with no remainder?",
+        ))
         steps, (x, y) = [], (a, b)
         while y:
             steps.append(f"${x} = {x // y} \\cdot {y} + {x % y}$.")
             x, y = y, x % y
-        solution = "Use the Euclidean algorithm. " + " ".join(steps) + f" The last nonzero remainder is {g}, so the answer is $\\boxed{{{g}}}$."
+        solution = (f"Use the Euclidean algorithm. {' '.join(steps)} "
+                    f"The last nonzero remainder is {g}, so the answer is $\\boxed{{{g}}}$.")
         return problem, solution, str(g)
     if kind == "lcm":
         g = rng.randint(1, _pick(level, (4, 8, 12, 20, 30)))
         p, q = _coprime_pair(rng, _pick(level, (6, 8, 10, 12, 15)))
         a, b, lcm = g * p, g * q, g * p * q
         problem = f"What is the least common multiple of {a} and {b}? Give your answer as a positive integer."
-        solution = (f"Write ${a} = {g} \\cdot {p}$ and ${b} = {g} \\cdot {q}$, where {p} and {q} have no common factor. "
+        solution = (f"Write ${a} = {g} \\cdot {p}$ and ${b} = {g} \\cdot {q}$, "
+                    f"where {p} and {q} have no common factor. "
                     f"The least common multiple is ${g} \\cdot {p} \\cdot {q} = \\boxed{{{lcm}}}$.")
         return problem, solution, str(lcm)
     m = rng.randint(3, _pick(level, (9, 12, 20, 40, 99)))
     n = rng.randint(m + 1, _pick(level, (100, 500, 2000, 10000, 100000)))
     quotient, r = divmod(n, m)
-    problem = rng.choice((f"What is the remainder when {n} is divided by {m}? Give your answer as a whole number.",
-                          f"{n} {rng.choice(ITEMS)} are shared equally among {m} children, each getting as many as possible. How many are left over?"))
-    solution = f"Divide: ${n} = {m} \\cdot {quotient} + {r}$ with $0 \\le {r} < {m}$, so the remainder is $\\boxed{{{r}}}$."
+    problem = rng.choice((
+        f"What is the remainder when {n} is divided by {m}? Give your answer as a whole number.",
+        f"{n} {rng.choice(ITEMS)} are shared equally among {m} children, each getting as many as possible. "
+        f"How many are left over?",
+    ))
+    solution = (f"Divide: ${n} = {m} \\cdot {quotient} + {r}$ with $0 \\le {r} < {m}$, "
+                f"so the remainder is $\\boxed{{{r}}}$.")
     return problem, solution, str(r)
 
 
@@ -182,8 +199,8 @@ def counting(rng: Rng, level: int) -> Problem:
             break
     product = " \\times ".join(map(str, falling))
     if kind == "committee":
-        problem = (f"A {group} has {n} {people}. In how many ways can the {group} choose a committee of {k} {people}, "
-                   f"if the order of choosing does not matter?")
+        problem = (f"A {group} has {n} {people}. In how many ways can the {group} choose a committee "
+                   f"of {k} {people}, if the order of choosing does not matter?")
         solution = (f"The number of ways is $\\binom{{{n}}}{{{k}}} = \\frac{{{product}}}{{{k}!}} = "
                     f"\\frac{{{math.perm(n, k)}}}{{{math.factorial(k)}}} = \\boxed{{{answer}}}$.")
     else:
@@ -195,7 +212,8 @@ def counting(rng: Rng, level: int) -> Problem:
 
 
 def fractions(rng: Rng, level: int) -> Problem:
-    """Sums and differences (common denominator), products and quotients."""
+    """Sums and differences over a common denominator (levels 1-3, 5), products and quotients (4)."""
+
     def draw(denominator: int | None = None) -> Fraction:  # a proper fraction in lowest terms
         while True:
             d = denominator or rng.randint(2, 12)
@@ -203,34 +221,37 @@ def fractions(rng: Rng, level: int) -> Problem:
             if math.gcd(n, d) == 1:
                 return Fraction(n, d)
 
-    def tex(f: Fraction, d: int | None = None) -> str:  # unreduced "\frac{a}{b}" as written
-        return f"\\frac{{{f.numerator * (d // f.denominator) if d else f.numerator}}}{{{d or f.denominator}}}"
-
     if level == 4:
         x, y = draw(), draw()
         if rng.random() < 0.5:
-            expr, answer = f"{tex(x)} \\cdot {tex(y)}", x * y
-            steps = f"Multiply the numerators and the denominators: ${expr} = \\frac{{{x.numerator * y.numerator}}}{{{x.denominator * y.denominator}}}"
+            expr, answer = f"{_tex(x)} \\cdot {_tex(y)}", x * y
+            steps = (f"Multiply the numerators and the denominators: "
+                     f"${expr} = {_tex(x.numerator * y.numerator, x.denominator * y.denominator)}")
         else:
-            expr, answer = f"{tex(x)} \\div {tex(y)}", x / y
-            steps = (f"Dividing by ${tex(y)}$ is multiplying by $\\frac{{{y.denominator}}}{{{y.numerator}}}$: "
-                     f"${tex(x)} \\cdot \\frac{{{y.denominator}}}{{{y.numerator}}} = \\frac{{{x.numerator * y.denominator}}}{{{x.denominator * y.numerator}}}")
+            expr, answer = f"{_tex(x)} \\div {_tex(y)}", x / y
+            flipped = _tex(y.denominator, y.numerator)
+            product = _tex(x.numerator * y.denominator, x.denominator * y.numerator)
+            steps = f"Dividing by ${_tex(y)}$ is multiplying by ${flipped}$: ${_tex(x)} \\cdot {flipped} = {product}"
     else:
         while True:
-            d = rng.randint(3, 20) if level == 1 else None
-            terms = [draw(d) for _ in range(3 if level == 5 else 2)]
+            same_denominator = rng.randint(3, 20) if level == 1 else None
+            terms = [draw(same_denominator) for _ in range(3 if level == 5 else 2)]
             signs = [1] + [rng.choice((1, -1)) if level >= 3 else 1 for _ in terms[1:]]
-            answer = sum(s * t for s, t in zip(signs, terms))
+            answer = sum(sign * term for sign, term in zip(signs, terms))
             if answer > 0:
                 break
         common = math.lcm(*(t.denominator for t in terms))
-        join = lambda texts: texts[0] + "".join(f" {'+' if s > 0 else '-'} {t}" for s, t in zip(signs[1:], texts[1:]))
-        expr = join([tex(t) for t in terms])
-        numerator = sum(s * t.numerator * (common // t.denominator) for s, t in zip(signs, terms))
+
+        def signed_sum(texts: list[str]) -> str:
+            pairs = zip(signs[1:], texts[1:])
+            return texts[0] + "".join(f" {'+' if sign > 0 else '-'} {text}" for sign, text in pairs)
+
+        expr = signed_sum([_tex(t) for t in terms])
+        over_common = signed_sum([_tex(t.numerator * (common // t.denominator), common) for t in terms])
         steps = (f"Write each fraction over the common denominator {common}: "
-                 f"${expr} = {join([tex(t, common) for t in terms])} = \\frac{{{numerator}}}{{{common}}}")
+                 f"${expr} = {over_common} = {_tex(answer.numerator * (common // answer.denominator), common)}")
     problem = f"What is ${expr}$? Express your answer as a fraction in simplest form (or as a whole number)."
-    return problem, f"{steps} = \\boxed{{{_fraction(answer)}}}$.", _fraction(answer)
+    return problem, f"{steps} = \\boxed{{{_answer_text(answer)}}}$.", _answer_text(answer)
 
 
 def sequences(rng: Rng, level: int) -> Problem:
@@ -242,10 +263,12 @@ def sequences(rng: Rng, level: int) -> Problem:
                 break
         term = a * r ** (n - 1)
         shown = ", ".join(str(a * r**i) for i in range(3)) + ", \\ldots"
-        problem = rng.choice((f"The first term of a geometric sequence is {a}, and each term is {r} times the term before it. "
-                              f"What is the {_ordinal(n)} term of the sequence?",
-                              f"Each term of the sequence ${shown}$ is the previous term times the same number. "
-                              f"What is the {_ordinal(n)} term?"))
+        problem = rng.choice((
+            f"The first term of a geometric sequence is {a}, and each term is {r} times the term before it. "
+            f"What is the {_ordinal(n)} term of the sequence?",
+            f"Each term of the sequence ${shown}$ is the previous term times the same number. "
+            f"What is the {_ordinal(n)} term?",
+        ))
         solution = (f"The $n$th term is $a \\cdot r^{{n-1}}$, so the {_ordinal(n)} term is "
                     f"${a} \\cdot {r}^{{{n - 1}}} = {a} \\cdot {r ** (n - 1)} = \\boxed{{{term}}}$.")
         return problem, solution, str(term)
@@ -262,11 +285,13 @@ def sequences(rng: Rng, level: int) -> Problem:
                     f"$\\frac{{{n}({a} + {last})}}{{2}} = \\frac{{{n * (a + last)}}}{{2}} = \\boxed{{{total}}}$.")
         return problem, solution, str(total)
     if level == 1:
-        problem = (f"The first term of an arithmetic sequence is {a}, and each term is {d} more than the term before it. "
-                   f"What is the {_ordinal(n)} term?")
+        problem = (f"The first term of an arithmetic sequence is {a}, and each term is {d} more than "
+                   f"the term before it. What is the {_ordinal(n)} term?")
     else:
-        problem = f"The terms of the sequence ${shown}$ change by the same amount each time. What is the {_ordinal(n)} term?"
-    solution = f"The first term is {a} and the common difference is {d}, so the {_ordinal(n)} term is ${nth_term} = \\boxed{{{last}}}$."
+        problem = (f"The terms of the sequence ${shown}$ change by the same amount each time. "
+                   f"What is the {_ordinal(n)} term?")
+    solution = (f"The first term is {a} and the common difference is {d}, "
+                f"so the {_ordinal(n)} term is ${nth_term} = \\boxed{{{last}}}$.")
     return problem, solution, str(last)
 
 
@@ -274,7 +299,10 @@ def percentages(rng: Rng, level: int) -> Problem:
     """Percent of a number, increases, discounts, two successive changes (integer results)."""
     limit = _pick(level, (400, 1000, 2000, 5000, 10000))
     while True:
-        p = rng.choice((5, 10, 20, 25, 40, 50, 60, 75, 80)) if level == 1 else rng.randint(1, 99 if level <= 2 else 60)
+        if level == 1:
+            p = rng.choice((5, 10, 20, 25, 40, 50, 60, 75, 80))
+        else:
+            p = rng.randint(1, 99 if level == 2 else 60)
         q = rng.randint(1, 60)
         factors = {1: [Fraction(p, 100)], 2: [Fraction(p, 100)], 3: [Fraction(100 + p, 100)],
                    4: [Fraction(100 - p, 100)], 5: [Fraction(100 + p, 100), Fraction(100 - q, 100)]}[level]
@@ -285,14 +313,17 @@ def percentages(rng: Rng, level: int) -> Problem:
     values = [n * math.prod(factors[: i + 1]) for i in range(len(factors))]
     answer = str(values[-1])
     if level <= 2:
-        problem = rng.choice((f"What is ${p}\\%$ of {n}? Give your answer as a whole number.",
-                              f"A school has {n} students, and ${p}\\%$ of them walk to school. How many students walk to school?"))
+        problem = rng.choice((
+            f"What is ${p}\\%$ of {n}? Give your answer as a whole number.",
+            f"A school has {n} students, and ${p}\\%$ of them walk to school. How many students walk to school?",
+        ))
         solution = f"${p}\\%$ of {n} is $\\frac{{{p}}}{{100}} \\cdot {n} = \\boxed{{{answer}}}$."
     elif level in (3, 4):
         change = f"goes up by ${p}\\%$" if level == 3 else f"is reduced by ${p}\\%$ in a sale"
         problem = f"A bike costs {n} dollars. Its price {change}. What is the new price, in dollars?"
         percent = 100 + p if level == 3 else 100 - p
-        solution = f"The new price is ${percent}\\%$ of the old one: $\\frac{{{percent}}}{{100}} \\cdot {n} = \\boxed{{{answer}}}$."
+        solution = (f"The new price is ${percent}\\%$ of the old one: "
+                    f"$\\frac{{{percent}}}{{100}} \\cdot {n} = \\boxed{{{answer}}}$.")
     else:
         problem = (f"A town has {n} people. Its population grows by ${p}\\%$ in one year and then falls by ${q}\\%$ "
                    f"in the next year. How many people live there after the two years?")
@@ -335,14 +366,16 @@ def generate_math(
         raise ValueError(f"levels must be a non-empty subset of {LEVELS}, got {tuple(levels)}")
     if n_train < 0 or n_test < 0:
         raise ValueError(f"n_train and n_test must be >= 0, got {n_train}, {n_test}")
-    seen: set[str] = set()
-    next_index: Counter[str] = Counter()
-    test = _generate_split(n_test, random.Random(f"synthetic/{seed}/test"), families, tuple(levels), seen, next_index)
-    train = _generate_split(n_train, random.Random(f"synthetic/{seed}/train"), families, tuple(levels), seen, next_index)
+    seen: set[str] = set()  # normalised problem texts drawn so far, in either split
+    next_index: Counter[str] = Counter()  # per family, for unique ids
+    levels = tuple(levels)
+    test = _generate_split(n_test, f"synthetic/{seed}/test", families, levels, seen, next_index)
+    train = _generate_split(n_train, f"synthetic/{seed}/train", families, levels, seen, next_index)
     return train, test
 
 
-def _generate_split(n, rng, families, levels, seen, next_index) -> list[MathRecord]:
+def _generate_split(n, rng_seed, families, levels, seen, next_index) -> list[MathRecord]:
+    rng = random.Random(rng_seed)
     records = []
     for i in range(n):
         family, level = families[i % len(families)], levels[(i // len(families)) % len(levels)]
@@ -352,9 +385,11 @@ def _generate_split(n, rng, families, levels, seen, next_index) -> list[MathReco
             if normalize_problem(problem) not in seen:
                 break
         else:
-            raise ValueError(f"{family} level {level}: no new distinct problem in {_MAX_TRIES} tries; ask for fewer records")
+            raise ValueError(f"{family} level {level}: no new distinct problem in {_MAX_TRIES} tries; "
+                             f"ask for fewer records")
         seen.add(normalize_problem(problem))
-        records.append(MathRecord(problem, solution, answer, subject, level, f"synthetic/{family}/{next_index[family]}"))
+        unique_id = f"synthetic/{family}/{next_index[family]}"
+        records.append(MathRecord(problem, solution, answer, subject, level, unique_id))
         next_index[family] += 1
     rng.shuffle(records)
     return records
@@ -366,7 +401,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--n-test", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--families", nargs="+", default=None, choices=list(FAMILIES))
-    parser.add_argument("--out", type=Path, default=None, help="write train.jsonl and test.jsonl here instead of printing")
+    parser.add_argument("--out", type=Path, help="write train.jsonl and test.jsonl here instead of printing")
     args = parser.parse_args(argv)
     train, test = generate_math(args.n_train, args.n_test, seed=args.seed, families=args.families)
     if args.out:

@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -46,16 +47,17 @@ def extract_boxed(text: str) -> str | None:
 
 # ----------------------------------------------------------------------------- normalisation
 
-_UNITS = (
-    "square units|square feet|square inches|square meters|square centimeters|sq ft|units?|"
-    "cm|centimeters?|mm|m|meters?|km|kilometers?|inch(?:es)?|in|feet|foot|ft|yards?|miles?|mph|"
-    "degrees?|radians?|seconds?|sec|minutes?|min|hours?|days?|weeks?|years?|"
-    "dollars?|cents?|pounds?|lbs?|ounces?|grams?|kg|gallons?|liters?|"
+_UNIT_WORDS = (
+    "square units|square feet|square inches|square meters|square centimeters|units?|centimeters?|"
+    "meters?|kilometers?|inches|feet|foot|yards?|miles?|degrees?|radians?|seconds?|minutes?|"
+    "hours?|days?|weeks?|years?|dollars?|cents?|pounds?|ounces?|grams?|gallons?|liters?|"
     "ways|points?|people|students|digits|integers|edges|meals|children|marbles|cookies"
 )
+_UNIT_ABBREVIATIONS = "sq ft|cm|mm|m|km|in|ft|mph|sec|min|lbs?|kg"  # only inside \text{}: "5m" may be 5·m
 _UNIT_POWER = r"(?:\^\{?[23]\}?)?"
-_TEXT_UNITS = re.compile(r"\\(?:text|textnormal|mbox|mathrm)\{\s*(?:%s)\s*\}%s" % (_UNITS, _UNIT_POWER))
-_BARE_UNITS = re.compile(r"(?<=[\d}])\s*(?:%s)%s\s*$" % (_UNITS, _UNIT_POWER))
+_TEXT_UNITS = re.compile(r"\\(?:text|textnormal|mbox|mathrm)\{\s*(?:%s|%s)\s*\}%s"
+                         % (_UNIT_WORDS, _UNIT_ABBREVIATIONS, _UNIT_POWER))
+_BARE_UNITS = re.compile(r"(?<=[\d}])\s+(?:%s)%s\s*$" % (_UNIT_WORDS, _UNIT_POWER))
 _TEXT = re.compile(r"\\(?:text|textnormal|textbf|textit|mbox|mathrm|mathbf)\{([^{}]*)\}")
 _SPACING = re.compile(r"(?<!\\)\\[!,;: ]|\\q?quad|\\displaystyle|~")
 _LEFT_RIGHT = re.compile(r"\\(?:left|right)(?![a-zA-Z])")
@@ -81,7 +83,7 @@ def normalize_answer(answer: str) -> str:
     s = answer.strip()
     boxed = extract_boxed(s)
     s = boxed if boxed is not None else s
-    s = s.replace("\n", " ").replace("\\$", "").replace("$", "")
+    s = s.replace("\n", " ").replace("\\$", "").replace("$", "").replace("{,}", ",")
     s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
     s = _SPACING.sub(" ", s)
     s = _LEFT_RIGHT.sub("", s)
@@ -92,13 +94,14 @@ def normalize_answer(answer: str) -> str:
     s = _TEXT.sub(r"\1", s)
     s = s.strip().rstrip(".").strip()
     if s.count("=") == 1 or "\\in" in s:
-        s = _VARIABLE_PREFIX.sub("", s)
-    s = s.replace(" ", "").replace("{,}", ",")
+        s = _VARIABLE_PREFIX.sub("", s).strip()
+    if _NUMBER.match(s):  # before dropping spaces: "6, 120" is a list, not 6120
+        return _canonical_number(s)
+    s = s.replace(" ", "")
     s = _FRAC.sub(lambda m: "\\frac{%s}{%s}" % (m[1] or m[2], m[3] or m[4]), s)
     s = _SQRT.sub(r"\\sqrt{\1}", s)
     s = _SLASH_FRACTION.sub(r"\1\\frac{\2}{\3}", s)
-    s = _CHOICE.sub(r"\1", s)
-    return _canonical_number(s) if _NUMBER.match(s) else s
+    return _CHOICE.sub(r"\1", s)
 
 
 def _canonical_number(s: str) -> str:
@@ -123,11 +126,42 @@ def grade_many(preds: list[str | None], golds: list[str], timeout: float = 5.0) 
     remaining pair. A missing prediction (None, e.g. no box) is never correct."""
     if len(preds) != len(golds):
         raise ValueError(f"grade_many: {len(preds)} predictions but {len(golds)} references")
-    verdicts = [pred is not None and normalize_answer(pred) == normalize_answer(gold)
+    verdicts = [None if pred is None else _fast_verdict(normalize_answer(pred), normalize_answer(gold))
                 for pred, gold in zip(preds, golds)]
-    pending = sorted({(p, g) for p, g, ok in zip(preds, golds, verdicts) if p is not None and not ok})
-    verified = dict(zip(pending, math_verify_many(*zip(*pending), timeout=timeout))) if pending else {}
-    return [ok or verified.get((p, g), False) for p, g, ok in zip(preds, golds, verdicts)]
+    pending = sorted({(p, g) for p, g, v in zip(preds, golds, verdicts)
+                      if p is not None and v is None and (p, g) not in _verified})
+    if pending:
+        _verified.update(zip(pending, math_verify_many(*zip(*pending), timeout=timeout)))
+        while len(_verified) > _VERIFIED_CAPACITY:  # forget the oldest verdicts first
+            del _verified[next(iter(_verified))]
+    return [bool(v) if v is not None else p is not None and _verified[(p, g)]
+            for p, g, v in zip(preds, golds, verdicts)]
+
+
+_PLAIN_NUMBER = re.compile(r"^(-?)(?:(\d+(?:\.\d*)?|\.\d+)|\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))$")
+_verified: dict[tuple[str, str], bool] = {}  # math-verify verdicts, reused across calls (epochs)
+_VERIFIED_CAPACITY = 200_000
+
+
+def _as_number(s: str) -> Fraction | None:
+    """The exact value of a normalised plain number (-3, 2.50, \\frac{1}{2}, 3/4), else None."""
+    m = _PLAIN_NUMBER.match(s)
+    if m is None or len(s) > 40:
+        return None
+    sign, decimal, num, den = m[1], m[2], m[3] or m[5], m[4] or m[6]
+    if decimal is None and int(den) == 0:
+        return None
+    value = Fraction(decimal) if decimal is not None else Fraction(int(num), int(den))
+    return -value if sign else value
+
+
+def _fast_verdict(pred: str, gold: str) -> bool | None:
+    """True for equal normalised strings; for two plain numbers, exact comparison; else None
+    (undecided: math-verify is asked)."""
+    if pred == gold:
+        return True
+    a, b = _as_number(pred), _as_number(gold)
+    return None if a is None or b is None else a == b
 
 
 def math_verify_many(preds, golds, timeout: float = 5.0) -> list[bool]:

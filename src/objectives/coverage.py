@@ -40,8 +40,8 @@ def log_coverage(logp: Tensor | float, n: Tensor | float) -> Tensor:
     """log C_n = log(1 − (1 − p̂)^n) from logp = log p̂; exactly logp at n = 1 and 0 at p̂ = 1."""
     logp, n = _float64(logp, n)
     log_np = torch.log(n) + logp
-    certain = logp > LOGP_CERTAIN
-    rare = log_np < LOG_NP_SERIES
+    certain = logp > LOGP_CERTAIN  # C_n = 1
+    rare = log_np < LOG_NP_SERIES  # C_n = n p̂
     general = log1mexp(n * log1mexp(torch.where(certain | rare, -1.0, logp)))
     value = torch.where(rare, log_np, torch.where(certain, 0.0, general))
     return torch.where(n == 1, logp, value)
@@ -59,8 +59,10 @@ def confidence_factor(logp: Tensor | float, n: Tensor | float) -> Tensor:
     """
     logp, n = _float64(logp, n)
     certain = logp > LOGP_CERTAIN
+    impossible = logp == -math.inf  # p̂ = 0: the limit n p̂ → 0, F = 1
+    logp = torch.where(impossible, -1.0, logp)
     log_q = log1mexp(torch.where(certain, -1.0, logp))  # log(1 − p̂)
     # (log n + log p̂ − log C_n) is exactly 0 in the series regime: same operations, same rounding.
     log_factor = (torch.log(n) + logp - log_coverage(logp, n)) + (n - 1) * log_q
     factor = torch.where(certain, 0.0, torch.exp(log_factor).clamp(max=1.0))
-    return torch.where(n == 1, 1.0, factor)
+    return torch.where((n == 1) | impossible, 1.0, factor)

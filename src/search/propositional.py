@@ -30,6 +30,8 @@ for conjunctions. Deliberate simplifications: no case tags (goals are separated 
 """
 from __future__ import annotations
 
+import math
+import random
 import re
 from dataclasses import dataclass, field
 
@@ -532,3 +534,50 @@ class PropositionalEnv:
             return StepResult(error=str(error) or type(error).__name__)
         goals = state.goals[:index] + tuple(new_goals) + state.goals[index + 1 :]
         return StepResult(state=PropState(goals))
+
+
+def parse_state(text: str) -> PropState:
+    """Inverse of `PropState.text`: goals separated by blank lines, or `no goals`."""
+    if text.strip() == NO_GOALS:
+        return PropState(())
+    return PropState(tuple(parse_goal(block) for block in text.strip("\n").split("\n\n")))
+
+
+def candidate_tactics(state: PropState) -> list[str]:
+    """The atomic vocabulary for the main goal: no-argument tactics, one fresh `intro`, and
+    `exact`/`apply`/`rcases` on each accessible hypothesis (compound terms are not enumerated)."""
+    if state.is_done:
+        return []
+    goal = state.goals[0]
+    taken = set(goal.variables) | {name for name, _ in goal.hyps}
+    fresh = (f"x{i}" for i in range(len(taken) + 3) if f"x{i}" not in taken)
+    x, y = next(fresh), next(fresh)
+    tactics = [f"intro {x}", "constructor", "left", "right", "assumption", "exfalso", "trivial"]
+    for name, formula in goal.hyps:
+        if "✝" in name:
+            continue
+        tactics += [f"exact {name}", f"apply {name}"]
+        if isinstance(formula, And):
+            tactics.append(f"rcases {name} with ⟨{x}, {y}⟩")
+        if isinstance(formula, Or):
+            tactics.append(f"rcases {name} with {x} | {y}")
+    return tactics
+
+
+@dataclass
+class VocabularyPolicy:
+    """A model-free `TacticPolicy`: k tactics drawn uniformly (with replacement) from
+    `candidate_tactics` of the main goal. A baseline, and a way to run searches without a model."""
+
+    seed: int = 0
+
+    def __post_init__(self):
+        self.rng = random.Random(self.seed)
+
+    def sample(self, states: list[str], k: int) -> list[list[tuple[str, float]]]:
+        samples = []
+        for text in states:
+            vocabulary = candidate_tactics(parse_state(text))
+            logprob = -math.log(len(vocabulary)) if vocabulary else 0.0
+            samples.append([(self.rng.choice(vocabulary), logprob) for _ in range(k)] if vocabulary else [])
+        return samples

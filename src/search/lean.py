@@ -1,0 +1,111 @@
+"""Lean 4 as a `ProofEnv`, through the Lean REPL driven by `lean-interact` (optional extra `lean`).
+
+    env = LeanEnv(header=record.header, config=LeanREPLConfig(project=...))  # Mathlib for MiniF2F
+    state = env.start(record.formal_statement)      # `theorem … := by` + `sorry` → proof state
+    result = env.apply(state, "nlinarith [sq_nonneg (a - b)]")
+
+A statement is compiled once with `sorry` as its proof; the REPL hands back the sorry's proof state,
+and each tactic then runs as a `ProofStep` on a state id. A step that closes every goal counts as a
+proof only if Lean reports the proof `Completed` (so `sorry` or `admit` never prove anything).
+The header (imports, options) is compiled once per environment and reused.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from src.search.env import NO_GOALS, StepResult
+
+INSTALL_HINT = "pip install -e .[lean] and a Lean toolchain (elan; lean-interact's `install-lean`)"
+
+
+def _lean_interact():
+    try:
+        import lean_interact
+    except ImportError as error:
+        raise ImportError(f"the Lean backend needs lean-interact: {INSTALL_HINT}") from error
+    return lean_interact
+
+
+@dataclass(frozen=True)
+class LeanState:
+    goals: tuple[str, ...]  # pretty-printed goals, as the REPL returns them
+    proof_state: int = field(compare=False)  # the REPL's handle for this state
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.goals) if self.goals else NO_GOALS
+
+    @property
+    def is_done(self) -> bool:
+        return not self.goals
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def with_sorry(statement: str) -> str:
+    """`theorem … := by` (MiniF2F's `formal_statement`) or `theorem … :=`, completed by `sorry`."""
+    code = statement.rstrip()
+    if code.endswith(":= by"):
+        return code + "\n  sorry"
+    if code.endswith(":="):
+        return code + " by\n  sorry"
+    raise ValueError(f"a statement must end with ':= by' or ':=', got …{code[-40:]!r}")
+
+
+def _errors(response) -> str | None:
+    """The error text of a REPL answer, or None. A `LeanError` has a `message` and no `messages`."""
+    if not hasattr(response, "messages"):
+        return getattr(response, "message", None) or f"Lean REPL error: {response!r}"
+    errors = [m.data for m in response.messages if m.severity == "error"]
+    return "\n".join(errors) if errors else None
+
+
+class LeanEnv:
+    """`ProofEnv` backed by one Lean REPL process."""
+
+    def __init__(self, header: str = "", config=None, server=None):
+        lean_interact = _lean_interact()
+        self.Command, self.ProofStep = lean_interact.Command, lean_interact.ProofStep
+        self.server = server or lean_interact.LeanServer(config or lean_interact.LeanREPLConfig())
+        self.header = header
+        self._header_env: int | None = None
+
+    def _environment(self) -> int | None:
+        """The REPL environment after the header (None: a fresh one)."""
+        if not self.header.strip():
+            return None
+        if self._header_env is None:
+            response = self.server.run(self.Command(cmd=self.header))
+            error = _errors(response)
+            if error:
+                raise RuntimeError(f"the Lean header failed to compile:\n{error}")
+            self._header_env = response.env
+        return self._header_env
+
+    def start(self, statement: str) -> LeanState:
+        response = self.server.run(self.Command(cmd=with_sorry(statement), env=self._environment()))
+        error = _errors(response)
+        if error or len(response.sorries) != 1:
+            reason = error or f"expected one `sorry`, found {len(response.sorries)}"
+            raise ValueError(f"cannot start {statement.strip()[:80]!r}: {reason}")
+        sorry = response.sorries[0]
+        return LeanState((sorry.goal,), sorry.proof_state)
+
+    def apply(self, state: LeanState, tactic: str, goal: int | None = None) -> StepResult:
+        if state.is_done:
+            return StepResult(error="no goals to be proved")
+        if goal:  # `on_goal` comes with Batteries/Mathlib
+            tactic = f"on_goal {goal + 1} => {tactic}"
+        try:
+            response = self.server.run(self.ProofStep(proof_state=state.proof_state, tactic=tactic))
+        except Exception as error:  # a crashed or timed-out REPL fails this step, not the search
+            return StepResult(error=f"Lean REPL failure: {type(error).__name__}: {error}")
+        error = _errors(response)
+        if error:
+            return StepResult(error=error)
+        after = LeanState(tuple(response.goals), response.proof_state)
+        status = getattr(response, "proof_status", "Completed")
+        if after.is_done and not status.startswith("Completed"):
+            return StepResult(error=f"the proof is not accepted: {status}")
+        return StepResult(state=after)
