@@ -82,7 +82,8 @@ def test_pairs_reader_names_the_line_and_the_field(tmp_path):
     with pytest.raises(ValueError, match=r"pairs.jsonl:2: invalid JSON"):
         read_tactic_pairs(path)
     write_lines(path, [PAIR, PAIR | {"step": 1}])
-    assert read_tactic_pairs(path) == [TacticPair("⊢ p", "simp", "no goals", "t", 0), TacticPair("⊢ p", "simp", "no goals", "t", 1)]
+    assert [p.step for p in read_tactic_pairs(path)] == [0, 1]
+    assert read_tactic_pairs(path)[0] == TacticPair("⊢ p", "simp", "no goals", "t", 0)
 
 
 def test_benchmark_reader_names_the_theorem_and_the_field(tmp_path):
@@ -138,8 +139,9 @@ class FakeServer:
     def __init__(self):
         self.requests = []
 
-    def run(self, request):
+    def run(self, request, **options):
         self.requests.append(request)
+        self.options = options
         if request.kind == "command":
             if request.cmd.startswith("import"):
                 return SimpleNamespace(env=7, messages=[], sorries=[])
@@ -187,6 +189,10 @@ def test_lean_env_protocol_with_a_fake_repl(fake_lean):
     assert "timed out" in env.apply(state, "crash").error
     env.start("theorem u : True :=")
     assert sum(r.kind == "command" and r.cmd.startswith("import") for r in env.server.requests) == 1
+    assert env.server.options == {}
+    timed = LeanEnv(timeout=5.0)
+    timed.apply(timed.start("theorem t (p q : Prop) : p ∧ q := by"), "constructor")
+    assert timed.server.options == {"timeout": 5.0} and timed.server.requests[0].env is None
 
 
 LEAN_READY = HAS_LEAN_INTERACT and shutil.which("lake") is not None

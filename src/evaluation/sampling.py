@@ -1,10 +1,13 @@
-"""Sampling backends behind one small interface: prompts in, decoded completions out.
+"""Sampling backends behind one small interface: left-padded prompts in, completions' token ids out.
 
-`HFSampler` is batched, KV-cached Hugging Face generation (CPU or GPU). Other backends (vLLM) keep
-the same `sample` signature so evaluation and on-policy objectives never see the difference.
+`HFSampler` runs any Hugging Face causal LM with its KV cache, batched over prompts *and* samples:
+each prompt is prefilled once and its cache is shared by its n samples (HF `generate` with
+`num_return_sequences` would prefill every copy). Other backends (vLLM) keep the same `sample`
+signature so evaluation and on-policy objectives never see the difference.
 """
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import torch
@@ -16,18 +19,34 @@ class SamplingConfig:
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 16
-    batch_size: int = 256  # sequences generated per forward (prompts × samples)
+    batch_size: int = 1024  # sequences decoded together (prompts × samples)
 
     def __post_init__(self):
         if self.temperature < 0:
             raise ValueError(f"sampling.temperature={self.temperature}; must be ≥ 0 (0 = greedy)")
         if not 0 < self.top_p <= 1:
             raise ValueError(f"sampling.top_p={self.top_p}; must be in (0, 1]")
+        if self.max_new_tokens < 1 or self.batch_size < 1:
+            raise ValueError("sampling.max_new_tokens and sampling.batch_size must be ≥ 1")
+
+
+def next_tokens(logits: torch.Tensor, temperature: float, top_p: float) -> torch.Tensor:
+    """One token per row: argmax at temperature 0, else a draw from the (nucleus-truncated) softmax."""
+    if temperature == 0:
+        return logits.argmax(-1)
+    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    if top_p < 1:
+        sorted_probs, order = probs.sort(dim=-1, descending=True)
+        outside = sorted_probs.cumsum(-1) - sorted_probs > top_p  # keep the smallest set reaching top_p
+        probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs.masked_fill(outside, 0.0))
+    return torch.multinomial(probs, 1).squeeze(-1)
 
 
 class HFSampler:
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, config: SamplingConfig):
         self.model, self.tokenizer, self.config = model, tokenizer, config
+        # transformers ≥ 5 names the KV cache `cache`; 4.x names it `past_key_values`
+        self._cache_kw = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
     @torch.no_grad()
     def sample(self, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, n: int,
@@ -37,15 +56,33 @@ class HFSampler:
         completions: list[list[list[int]]] = []
         for start in range(0, len(prompt_ids), per_call):
             ids, mask = prompt_ids[start:start + per_call], prompt_mask[start:start + per_call]
-            out = self.model.generate(
-                input_ids=ids, attention_mask=mask, max_new_tokens=self.config.max_new_tokens,
-                do_sample=not greedy, temperature=None if greedy else self.config.temperature,
-                top_p=None if greedy else self.config.top_p, top_k=None if greedy else 0,
-                num_return_sequences=n, pad_token_id=self.tokenizer.pad_token_id,
-                eos_token_id=self.tokenizer.eos_token_id,
-            )[:, ids.shape[1]:].tolist()
-            completions += [[self._cut(seq) for seq in out[p * n:(p + 1) * n]] for p in range(len(ids))]
+            seqs = self._decode(ids, mask, n, 0.0 if greedy else self.config.temperature).tolist()
+            completions += [[self._cut(s) for s in seqs[p * n:(p + 1) * n]] for p in range(len(ids))]
         return completions
+
+    def _decode(self, ids: torch.Tensor, mask: torch.Tensor, n: int, temperature: float) -> torch.Tensor:
+        """(prompts·n, max_new_tokens) sampled ids; rows past their EOS hold EOS."""
+        eos = self.tokenizer.eos_token_id
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+        cache = getattr(out, self._cache_kw)
+        cache.batch_repeat_interleave(n)
+        mask = mask.repeat_interleave(n, dim=0)
+        position = positions[:, -1:].repeat_interleave(n, dim=0)
+        logits = out.logits[:, -1].repeat_interleave(n, dim=0)
+        tokens, done = [], torch.zeros(len(mask), dtype=torch.bool, device=ids.device)
+        for step in range(self.config.max_new_tokens):
+            token = next_tokens(logits, temperature, self.config.top_p).masked_fill(done, eos)
+            tokens.append(token)
+            done |= token == eos
+            if done.all() or step + 1 == self.config.max_new_tokens:
+                break
+            mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+            position = position + 1
+            out = self.model(input_ids=token[:, None], attention_mask=mask, position_ids=position,
+                             use_cache=True, **{self._cache_kw: cache})
+            cache, logits = getattr(out, self._cache_kw), out.logits[:, -1]
+        return torch.stack(tokens, dim=1)
 
     def _cut(self, seq: list[int]) -> list[int]:
         eos = self.tokenizer.eos_token_id

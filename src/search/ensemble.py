@@ -82,4 +82,5 @@ def evaluate_ensemble(
         name: summarize([r.members[name] for r in results], share, reference_lengths)
         for name, share in zip(policies, shares)
     }
-    return summarize([r.combined() for r in results], budget, reference_lengths) | {"members": members, "results": results}
+    union = summarize([r.combined() for r in results], budget, reference_lengths)
+    return union | {"members": members, "results": results}

@@ -1,6 +1,7 @@
 """Lean 4 as a `ProofEnv`, through the Lean REPL driven by `lean-interact` (optional extra `lean`).
 
-    env = LeanEnv(header=record.header, config=LeanREPLConfig(project=...))  # Mathlib for MiniF2F
+    project = TempRequireProject(lean_version=LEAN_VERSION, require="mathlib")  # the statements' Mathlib
+    env = LeanEnv(header=record.header, config=LeanREPLConfig(project=project), timeout=60)
     state = env.start(record.formal_statement)      # `theorem … := by` + `sorry` → proof state
     result = env.apply(state, "nlinarith [sq_nonneg (a - b)]")
 
@@ -64,11 +65,14 @@ def _errors(response) -> str | None:
 class LeanEnv:
     """`ProofEnv` backed by one Lean REPL process."""
 
-    def __init__(self, header: str = "", config=None, server=None):
+    def __init__(self, header: str = "", config=None, server=None, timeout: float | None = None):
+        """`config`: a `LeanREPLConfig` (default: plain Lean, no Mathlib; the first one downloads
+        and builds the REPL). `server`: an already running `LeanServer`. `timeout`: seconds per step."""
         lean_interact = _lean_interact()
         self.Command, self.ProofStep = lean_interact.Command, lean_interact.ProofStep
         self.server = server or lean_interact.LeanServer(config or lean_interact.LeanREPLConfig())
         self.header = header
+        self.step_options = {"timeout": timeout} if timeout is not None else {}
         self._header_env: int | None = None
 
     def _environment(self) -> int | None:
@@ -98,7 +102,8 @@ class LeanEnv:
         if goal:  # `on_goal` comes with Batteries/Mathlib
             tactic = f"on_goal {goal + 1} => {tactic}"
         try:
-            response = self.server.run(self.ProofStep(proof_state=state.proof_state, tactic=tactic))
+            step = self.ProofStep(proof_state=state.proof_state, tactic=tactic)
+            response = self.server.run(step, **self.step_options)
         except Exception as error:  # a crashed or timed-out REPL fails this step, not the search
             return StepResult(error=f"Lean REPL failure: {type(error).__name__}: {error}")
         error = _errors(response)

@@ -27,52 +27,48 @@ Tactics (Lean 4 syntax, acting on one goal; every step is checked, failures are 
 Terms `t` are hypothesis names, applications `h₁ h₂ (h₃ h₄)` and anonymous constructors `⟨t₁, t₂⟩`
 for conjunctions. Deliberate simplifications: no case tags (goals are separated by a blank line),
 `intro` needs explicit names, a hypothesis may not shadow a proposition variable.
+
+`candidate_tactics(state)` lists the atomic tactics worth trying in a state: the vocabulary of
+breadth-first search (`theorems.shortest_proof_length`) and of the model-free `VocabularyPolicy`.
 """
 from __future__ import annotations
 
 import math
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from src.search.env import NO_GOALS, StepResult
 
 # ---------------------------------------------------------------- formulas
 
 
-@dataclass(frozen=True)
-class Atom:
-    name: str
-
+class _Printed:
     def __str__(self) -> str:
         return _show(self, 0)
 
 
 @dataclass(frozen=True)
-class Imp:
+class Atom(_Printed):
+    name: str  # `True` and `False` are atoms too
+
+
+@dataclass(frozen=True)
+class Imp(_Printed):
     left: "Formula"
     right: "Formula"
 
-    def __str__(self) -> str:
-        return _show(self, 0)
-
 
 @dataclass(frozen=True)
-class And:
+class And(_Printed):
     left: "Formula"
     right: "Formula"
 
-    def __str__(self) -> str:
-        return _show(self, 0)
-
 
 @dataclass(frozen=True)
-class Or:
+class Or(_Printed):
     left: "Formula"
     right: "Formula"
-
-    def __str__(self) -> str:
-        return _show(self, 0)
 
 
 Formula = Atom | Imp | And | Or
@@ -286,6 +282,13 @@ class PropState:
 
     def __str__(self) -> str:
         return self.text
+
+
+def parse_state(text: str) -> PropState:
+    """Inverse of `PropState.text`: goals separated by blank lines, or `no goals`."""
+    if text.strip() == NO_GOALS:
+        return PropState(())
+    return PropState(tuple(parse_goal(block) for block in text.strip("\n").split("\n\n")))
 
 
 # ---------------------------------------------------------------- terms: h, h₁ h₂, ⟨t₁, t₂⟩
@@ -512,17 +515,13 @@ def run_tactic(goal: Goal, tactic: str) -> list[Goal]:
     return TACTICS[name](goal, args)
 
 
-@dataclass
 class PropositionalEnv:
     """`ProofEnv` for the built-in logic. Statements are goals in printed form or bare formulas."""
-
-    steps: int = field(default=0, init=False)  # tactic applications so far (for accounting)
 
     def start(self, statement: str) -> PropState:
         return PropState((parse_goal(statement),))
 
     def apply(self, state: PropState, tactic: str, goal: int | None = None) -> StepResult:
-        self.steps += 1
         index = 0 if goal is None else goal
         if not state.goals:
             return StepResult(error="no goals to be proved")
@@ -536,11 +535,7 @@ class PropositionalEnv:
         return StepResult(state=PropState(goals))
 
 
-def parse_state(text: str) -> PropState:
-    """Inverse of `PropState.text`: goals separated by blank lines, or `no goals`."""
-    if text.strip() == NO_GOALS:
-        return PropState(())
-    return PropState(tuple(parse_goal(block) for block in text.strip("\n").split("\n\n")))
+# ---------------------------------------------------------------- the atomic vocabulary
 
 
 def candidate_tactics(state: PropState) -> list[str]:

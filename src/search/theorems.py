@@ -2,12 +2,12 @@
 
 A theorem is built backwards from its proof: a random derivation of exactly `length` tactic steps
 is drawn from a small grammar of proof rules (intro, apply, constructor, left/right, ∧- and
-∨-elimination with rcases, ¬-introduction); every leaf closes a goal with `exact`. Each rule invents
-*fresh* atoms and the one hypothesis that needs them, so no shortcut exists: the recorded proof is as
-short as any proof in the atomic tactic vocabulary of `candidate_tactics` (tests confirm this with
-breadth-first search). Rules that bring a local hypothesis into scope (intro, rcases) make the
-first leaf below use it, so that step cannot be skipped either. Every proof is replayed through the
-kernel before a theorem is returned.
+∨-elimination with rcases, ¬-introduction), whose leaves close goals with `exact` (`trivial` for
+True). Each rule invents *fresh* atoms and the one hypothesis that needs them, so there is no
+shortcut: the recorded proof is as short as any proof in the atomic vocabulary of
+`candidate_tactics` (the tests confirm it by breadth-first search). Rules that bring a local
+hypothesis into scope (intro, rcases) make the first leaf below use it, so that step cannot be
+skipped either. Every proof is replayed through the kernel before a theorem is returned.
 """
 from __future__ import annotations
 

@@ -125,20 +125,19 @@ class ShapedTreeSearch:
         search, root = _root(env, statement, policy, budget)
         if root.state.is_done:
             return search.result(root)
-        level = [root]
-        while level and search.left() > 0 and (self.max_depth is None or level[0].depth < self.max_depth):
-            width = self.widths[min(level[0].depth, len(self.widths) - 1)]
-            level.sort(key=lambda node: -node.logprob)
-            full = level[: search.left() // width]
-            partial = level[len(full) : len(full) + 1] if search.left() % width else []
+        level, depth = [root], 0
+        while level and search.left() > 0 and (self.max_depth is None or depth < self.max_depth):
+            width = self.widths[min(depth, len(self.widths) - 1)]
+            level.sort(key=lambda node: -node.logprob)  # if the budget runs out, the likeliest go first
+            affordable, remainder = divmod(search.left(), width)
             next_level = []
-            for nodes, k in ((full, width), (partial, search.left() - width * len(full))):
-                if nodes:
+            for nodes, k in ((level[:affordable], width), (level[affordable : affordable + 1], remainder)):
+                if nodes and k:
                     children, proved = search.expand(nodes, k)
                     if proved:
                         return search.result(proved)
                     next_level += children
-            level = next_level
+            level, depth = next_level, depth + 1
         return search.result(None)
 
 
@@ -147,6 +146,10 @@ class BestFirstSearch:
     k: int = 8  # tactics sampled per expanded node
     nodes_per_call: int = 1  # expand this many best nodes per policy call (batching for models)
     max_depth: int | None = None
+
+    def __post_init__(self):
+        if self.k < 1 or self.nodes_per_call < 1:
+            raise ValueError(f"k and nodes_per_call must be ≥ 1, got {self.k} and {self.nodes_per_call}")
 
     def search(self, env: ProofEnv, statement: str, policy: TacticPolicy, budget: int) -> SearchResult:
         search, root = _root(env, statement, policy, budget)

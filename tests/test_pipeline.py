@@ -1,0 +1,49 @@
+"""End to end on CPU at tiny size: fit + evaluate writes a complete run folder; the main job compares."""
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, TINY, compose_config
+from src.run import train
+from src.utils.io import read_jsonl
+from src.utils.run_dir import RunDir
+
+
+def test_fit_and_evaluate_writes_a_complete_run(tmp_path):
+    metrics = train(compose_config([], run_dir=tmp_path), tmp_path)
+    run = RunDir(tmp_path)
+    assert run.completed and run.meta()["resolved_source"] == "builtin"
+    assert metrics["epoch"] == 1 and set(metrics["test"]["coverage"]) == {"1", "4", "16"}
+    assert set(metrics["test"]["pass"]) == {"1", "4"} and 0 <= metrics["test"]["greedy_accuracy"] <= 1
+    rows = run.eval_rows(1)
+    assert len(rows) == 8 and all(r["n_samples"] == 4 and "greedy_logp" in r for r in rows)
+    assert (run.curves / "passn_vs_n.png").stat().st_size > 0
+    assert (run.curves / "greedy_confidence.png").stat().st_size > 0
+    assert (run.checkpoints / "last.ckpt").exists() and (run.tokenizer / "tokenizer.json").exists()
+
+
+@pytest.mark.parametrize("refill", ["exact", "cached"])
+def test_dco_with_the_refill_rule_trains_and_logs_drops(tmp_path, refill):
+    # threshold 0.99 with N' = 2: F(2, p) = 2(1-p)/(2-p) > 0.99 only for tiny p, so drops happen once p grows
+    cfg = compose_config(["objective=dco", "objective.n=2", "objective.threshold=0.5", f"data.refill={refill}",
+                          "trainer.max_epochs=2", "trainer.limit_train_batches=null"], run_dir=tmp_path)
+    train(cfg, tmp_path)
+    logged = (tmp_path / "logs" / "metrics.csv").read_text().splitlines()[0]
+    assert "refill/dropped" in logged and "train/kept" in logged
+    assert [m["epoch"] for m in RunDir(tmp_path).metrics()] == [1, 2]
+
+
+def test_main_job_trains_ce_and_dco_and_draws_them_side_by_side(tmp_path):
+    """`python -m src.run experiment=math_passn` (tiny): a multirun of both objectives + comparison."""
+    out = tmp_path / "sweep"
+    cmd = [sys.executable, "-m", "src.run", "experiment=math_passn", *TINY,
+           f"hydra.sweep.dir={out}", "trainer.max_epochs=2"]
+    subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, timeout=600)
+    runs = sorted(p.parent.name for p in out.glob("*/meta.json"))
+    assert runs == ["0_cross_entropy", "1_dco"]
+    for name in runs:
+        assert len(read_jsonl(out / name / "metrics.jsonl")) == 2
+    report = (out / "comparison.md").read_text()
+    assert "| CE | 2 |" in report and "| DCO N'=256 | 2 |" in report
+    assert (out / "comparison.png").stat().st_size > 0
