@@ -15,8 +15,6 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from src.callbacks import RefillCallback, RunRecorder
-from src.evaluation.evaluator import EvaluationConfig
-from src.evaluation.sampling import SamplingConfig
 from src.models.factory import build_model
 from src.models.module import LanguageModelModule
 from src.models.tokenizer import load_tokenizer
@@ -39,12 +37,10 @@ def train(cfg: DictConfig, run_dir: str | Path) -> dict:
                         architecture=OmegaConf.to_container(cfg.model.architecture, resolve=True)
                         if cfg.model.architecture else None)
     objective = instantiate(cfg.objective)
-    evaluation = OmegaConf.to_container(cfg.evaluation, resolve=True)
     module = LanguageModelModule(
         model, tokenizer, objective,
         optimizer=instantiate(cfg.model.optimizer), scheduler=instantiate(cfg.model.scheduler),
-        examples_per_step=cfg.data.batch_size,
-        sampling=SamplingConfig(**evaluation.pop("sampling")), evaluation=EvaluationConfig(**evaluation),
+        examples_per_step=cfg.data.batch_size, evaluator=instantiate(cfg.evaluation, _convert_="all"),
     )
 
     atomic_write_text(run.config, OmegaConf.to_yaml(cfg, resolve=True))

@@ -1,6 +1,6 @@
-"""Per-epoch evaluation of a MATH model: exact coverage, sampled pass@N, greedy confidence.
+"""Per-problem evaluation rows → graded answers → the epoch's metrics (PAPER.md §3).
 
-Three views of the same test problems (PAPER.md §3):
+Three views of the same test problems:
 - exact coverage 1 − (1 − p̂)^N of the *reference answer string*, from one teacher-forced pass;
 - sampled pass@N: n completions at temperature T, graded by `is_equivalent`, unbiased estimator;
 - the greedy completion, its own log p̂ and whether it is right (the paper's Figure 1).
@@ -8,7 +8,6 @@ Three views of the same test problems (PAPER.md §3):
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,28 +17,6 @@ from src.evaluation.passk import coverage_from_logp, pass_at_k
 ANSWER_FORMATS = ("direct", "cot")
 
 
-@dataclass
-class EvaluationConfig:
-    coverage_ns: list[int] = field(default_factory=lambda: [1, 4, 16, 64, 256, 1024, 4096])
-    samples_per_problem: int = 64  # n for sampled pass@N; 0 turns sampling off
-    pass_ks: list[int] = field(default_factory=lambda: [1, 4, 16, 64])
-    greedy: bool = True
-    answer_format: str = "direct"
-    grading_timeout: float = 5.0
-    seed: int = 0
-
-    def __post_init__(self):
-        if self.answer_format not in ANSWER_FORMATS:
-            raise ValueError(f"evaluation.answer_format={self.answer_format!r}; accepted: {list(ANSWER_FORMATS)}")
-        if any(n < 1 for n in self.coverage_ns):
-            raise ValueError(f"evaluation.coverage_ns={self.coverage_ns}; every N must be ≥ 1")
-        too_big = [k for k in self.pass_ks if k > self.samples_per_problem or k < 1]
-        if self.samples_per_problem and too_big:
-            raise ValueError(
-                f"evaluation.pass_ks={self.pass_ks}: {too_big} outside [1, samples_per_problem="
-                f"{self.samples_per_problem}]; pass@k needs at least k samples per problem")
-
-
 def extract_answer(completion: str, answer_format: str) -> str:
     """The final answer in a completion: the whole text (direct) or the last \\boxed{} (cot)."""
     if answer_format == "direct":
@@ -47,11 +24,11 @@ def extract_answer(completion: str, answer_format: str) -> str:
     return extract_boxed(completion) or ""
 
 
-def grade_rows(rows: list[dict], config: EvaluationConfig) -> None:
+def grade_rows(rows: list[dict], timeout: float) -> None:
     """Fill `greedy_correct` and `n_correct` in place; each distinct (answer, gold) is graded once."""
     pairs = {(a, r["gold"]) for r in rows for a in [r.get("greedy_answer"), *r.get("samples", [])] if a is not None}
     pairs = sorted(pairs)
-    verdict = dict(zip(pairs, grade_many([p for p, _ in pairs], [g for _, g in pairs], config.grading_timeout)))
+    verdict = dict(zip(pairs, grade_many([p for p, _ in pairs], [g for _, g in pairs], timeout)))
     for r in rows:
         if "greedy_answer" in r:
             r["greedy_correct"] = verdict[(r["greedy_answer"], r["gold"])]
@@ -62,18 +39,18 @@ def grade_rows(rows: list[dict], config: EvaluationConfig) -> None:
             r["n_distinct"] = len(counts)
 
 
-def summarize(rows: list[dict], config: EvaluationConfig) -> dict:
+def summarize(rows: list[dict], coverage_ns: list[int], pass_ks: list[int]) -> dict:
     """Problem-level rows → the epoch's metrics (means over problems)."""
     ref_logp = np.array([r["ref_logp"] for r in rows])
     metrics = {
         "problems": len(rows),
         "ref_logp_mean": float(ref_logp.mean()),
-        "coverage": {str(n): v for n, v in coverage_from_logp(ref_logp, config.coverage_ns).items()},
+        "coverage": {str(n): v for n, v in coverage_from_logp(ref_logp, coverage_ns).items()},
     }
     if rows and "n_correct" in rows[0]:
         n = np.array([r["n_samples"] for r in rows])
         c = np.array([r["n_correct"] for r in rows])
-        metrics["pass"] = {str(k): float(pass_at_k(n, c, k).mean()) for k in config.pass_ks}
+        metrics["pass"] = {str(k): float(pass_at_k(n, c, k).mean()) for k in pass_ks}
         metrics["distinct_answers_mean"] = float(np.mean([r["n_distinct"] for r in rows]))
     if rows and "greedy_correct" in rows[0]:
         metrics["greedy_accuracy"] = float(np.mean([r["greedy_correct"] for r in rows]))

@@ -1,0 +1,91 @@
+"""Per-epoch evaluation of a MATH model, as the LightningModule's pluggable evaluator.
+
+For every held-out problem: log p̂ of the reference answer (teacher forced), the greedy completion
+with its own log p̂, and `samples_per_problem` sampled completions; after the epoch the answers are
+graded and summarised by `src.evaluation.summary.summarize`. For training problems (second
+validation loader) only the reference log p̂ is computed, to watch memorisation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from src.data.tokenized import Example, collate
+from src.evaluation.summary import ANSWER_FORMATS, extract_answer, grade_rows, summarize
+from src.evaluation.sampling import HFSampler, SamplingConfig
+from src.models.logprobs import target_logp
+
+TEST, TRAIN = 0, 1  # validation loaders: held-out problems, and a fixed subset of training problems
+
+
+@dataclass
+class EvaluationConfig:
+    coverage_ns: list[int] = field(default_factory=lambda: [1, 4, 16, 64, 256, 1024, 4096])
+    samples_per_problem: int = 64  # n for sampled pass@N; 0 turns sampling off
+    pass_ks: list[int] = field(default_factory=lambda: [1, 4, 16, 64])
+    greedy: bool = True
+    answer_format: str = "direct"
+    grading_timeout: float = 5.0
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.answer_format not in ANSWER_FORMATS:
+            raise ValueError(f"evaluation.answer_format={self.answer_format!r}; accepted: {list(ANSWER_FORMATS)}")
+        if any(n < 1 for n in self.coverage_ns):
+            raise ValueError(f"evaluation.coverage_ns={self.coverage_ns}; every N must be ≥ 1")
+        too_big = [k for k in self.pass_ks if k > self.samples_per_problem or k < 1]
+        if self.samples_per_problem and too_big:
+            raise ValueError(
+                f"evaluation.pass_ks={self.pass_ks}: {too_big} outside [1, samples_per_problem="
+                f"{self.samples_per_problem}]; pass@k needs at least k samples per problem")
+
+
+class MathEvaluator:
+    """`sampling` holds SamplingConfig's fields; every other keyword is an EvaluationConfig field."""
+
+    def __init__(self, sampling: dict | None = None, **evaluation):
+        self.config, self.sampling = EvaluationConfig(**evaluation), SamplingConfig(**(sampling or {}))
+        self.rows: dict[int, list[dict]] = {TEST: [], TRAIN: []}
+
+    def start(self) -> None:
+        self.rows = {TEST: [], TRAIN: []}
+
+    @torch.no_grad()
+    def step(self, module, batch: dict, batch_idx: int, dataloader_idx: int) -> None:
+        ref_logp = target_logp(module.model, batch).double().tolist()
+        rows = [{"unique_id": u, "gold": g, "ref_logp": lp}
+                for u, g, lp in zip(batch["unique_id"], batch["answer"], ref_logp)]
+        if dataloader_idx == TEST:
+            devices = [module.device] if module.device.type == "cuda" else []
+            with torch.random.fork_rng(devices=devices):  # sampling never shifts the training RNG
+                torch.manual_seed(self.config.seed * 100_003 + module.current_epoch * 1009 + batch_idx)
+                self._generate(module, batch, rows)
+        self.rows[dataloader_idx] += rows
+
+    def _generate(self, module, batch: dict, rows: list[dict]) -> None:
+        sampler = HFSampler(module.model, module.tokenizer, self.sampling)
+        fmt, tokenizer = self.config.answer_format, module.tokenizer
+        if self.config.greedy:
+            greedy = sampler.sample(batch["prompt_ids"], batch["prompt_mask"], 1, greedy=True)
+            prompts = [ids[m.bool()].tolist() for ids, m in zip(batch["prompt_ids"], batch["prompt_mask"])]
+            scored = collate([Example(i, p, g[0] + [tokenizer.eos_token_id])
+                              for i, (p, g) in enumerate(zip(prompts, greedy))], tokenizer.pad_token_id)
+            greedy_logp = target_logp(module.model, module.transfer_batch_to_device(scored, module.device, 0))
+            for r, g, lp in zip(rows, greedy, greedy_logp.double().tolist()):
+                r["greedy_answer"] = extract_answer(sampler.decode(g[0]), fmt)
+                r["greedy_logp"] = lp
+        if self.config.samples_per_problem:
+            samples = sampler.sample(batch["prompt_ids"], batch["prompt_mask"], self.config.samples_per_problem)
+            for r, s in zip(rows, samples):
+                r["samples"] = [extract_answer(sampler.decode(ids), fmt) for ids in s]
+
+    def finish(self, module) -> tuple[dict, list[dict]]:
+        """(metrics, per-problem rows of the held-out problems) for the epoch just evaluated."""
+        test_rows, train_rows = self.rows[TEST], self.rows[TRAIN]
+        grade_rows(test_rows, self.config.grading_timeout)
+        c = self.config
+        metrics = {"test": summarize(test_rows, c.coverage_ns, c.pass_ks)}
+        if train_rows:
+            metrics["train"] = summarize(train_rows, c.coverage_ns, c.pass_ks)
+        return metrics, test_rows
