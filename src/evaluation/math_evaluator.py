@@ -13,7 +13,7 @@ import torch
 
 from src.data.tokenized import Example, collate
 from src.evaluation.summary import ANSWER_FORMATS, extract_answer, grade_rows, summarize
-from src.evaluation.sampling import HFSampler, SamplingConfig
+from src.evaluation.sampling import SamplingConfig, make_sampler
 from src.models.logprobs import target_logp
 
 TEST, TRAIN = 0, 1  # validation loaders: held-out problems, and a fixed subset of training problems
@@ -64,7 +64,7 @@ class MathEvaluator:
         self.rows[dataloader_idx] += rows
 
     def _generate(self, module, batch: dict, rows: list[dict]) -> None:
-        sampler = HFSampler(module.model, module.tokenizer, self.sampling)
+        sampler = make_sampler(module.model, module.tokenizer, self.sampling)
         fmt, tokenizer = self.config.answer_format, module.tokenizer
         if self.config.greedy:
             greedy = sampler.sample(batch["prompt_ids"], batch["prompt_mask"], 1, greedy=True)

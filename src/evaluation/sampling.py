@@ -14,14 +14,20 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 
+BACKENDS = ("hf", "vllm")
+
+
 @dataclass
 class SamplingConfig:
+    backend: str = "hf"     # hf: HFSampler below; vllm: src.evaluation.vllm_sampler (GPU, optional extra)
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 16
     batch_size: int = 1024  # sequences decoded together (prompts × samples)
 
     def __post_init__(self):
+        if self.backend not in BACKENDS:
+            raise ValueError(f"sampling.backend={self.backend!r}; accepted: {list(BACKENDS)}")
         if self.temperature < 0:
             raise ValueError(f"sampling.temperature={self.temperature}; must be ≥ 0 (0 = greedy)")
         if not 0 < self.top_p <= 1:
@@ -90,3 +96,11 @@ class HFSampler:
 
     def decode(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=True)
+
+
+def make_sampler(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, config: SamplingConfig):
+    """The backend `config.backend` names, for the given (current) model weights."""
+    if config.backend == "vllm":
+        from src.evaluation.vllm_sampler import VLLMSampler  # optional extra: pip install -e .[vllm]
+        return VLLMSampler(model, tokenizer, config)
+    return HFSampler(model, tokenizer, config)
