@@ -7,6 +7,7 @@ import lightning.pytorch as pl
 from lightning.pytorch.utilities import rank_zero_only
 
 from src.figures.run_curves import draw_run_curves
+from src.utils.distributed import parameters_are_sharded
 from src.utils.io import append_jsonl, atomic_write_jsonl
 from src.utils.run_dir import RunDir
 
@@ -22,6 +23,12 @@ class RefillCallback(pl.Callback):
         sampler.keeps = pl_module.objective.keeps
         sampler.scorer = lambda indices: pl_module.score(
             pl_module.transfer_batch_to_device(datamodule.collate_indices(indices), pl_module.device, 0))
+
+    def on_fit_start(self, trainer, pl_module) -> None:
+        sampler = getattr(trainer.datamodule, "train_sampler", None)
+        if sampler is not None and sampler.mode == "exact" and parameters_are_sharded(pl_module):
+            raise ValueError("data.refill=exact scores candidates outside the training step, which sharded "
+                             "parameters (FSDP, DeepSpeed ZeRO-3) do not allow; use data.refill=cached")
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         sampler = trainer.datamodule.train_sampler
@@ -66,6 +73,9 @@ class RunRecorder(pl.Callback):
 
 def format_epoch(metrics: dict) -> str:
     test = metrics["test"]
+    if "coverage" not in test:  # another evaluator (e.g. proof search): its scalar test metrics
+        return f"[epoch {metrics['epoch']}] " + " ".join(
+            f"{k} {v:.3f}" for k, v in test.items() if isinstance(v, (int, float)))
     cov = " ".join(f"{n}:{v:.3f}" for n, v in test["coverage"].items())
     line = f"[epoch {metrics['epoch']}] coverage {cov}"
     if "pass" in test:
@@ -75,3 +85,28 @@ def format_epoch(metrics: dict) -> str:
     if "train" in metrics:
         line += f" | train pass@1 {metrics['train']['coverage'].get('1', float('nan')):.3f}"
     return line
+
+
+class WandbMedia(pl.Callback):
+    """Per epoch, to W&B: the pass@N table, the greedy-confidence histogram and the run's figures."""
+
+    def __init__(self, run_dir: str):
+        self.run = RunDir(run_dir)
+
+    @rank_zero_only
+    def on_validation_end(self, trainer, pl_module) -> None:
+        import wandb
+
+        metrics = self.run.metrics()
+        if trainer.sanity_checking or not metrics:
+            return
+        experiment, epoch = trainer.logger.experiment, metrics[-1]["epoch"]
+        ns = list(metrics[-1]["test"]["coverage"])
+        table = wandb.Table(columns=["epoch", *[f"pass@{n}" for n in ns]],
+                            data=[[m["epoch"], *[m["test"]["coverage"][n] for n in ns]] for m in metrics])
+        media = {"pass_at_n": table, "epoch": epoch}
+        rows = self.run.eval_rows(epoch) if self.run.eval_rows_file(epoch).exists() else []
+        if rows and "greedy_logp" in rows[0]:
+            media["greedy_logp"] = wandb.Histogram([r["greedy_logp"] for r in rows])
+        media.update({f"curves/{p.stem}": wandb.Image(str(p)) for p in sorted(self.run.curves.glob("*.png"))})
+        experiment.log(media)

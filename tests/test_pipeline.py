@@ -44,6 +44,6 @@ def test_main_job_trains_ce_and_dco_and_draws_them_side_by_side(tmp_path):
     assert runs == ["0_cross_entropy", "1_dco"]
     for name in runs:
         assert len(read_jsonl(out / name / "metrics.jsonl")) == 2
-    report = (out / "comparison.md").read_text()
+    report = (out / "report.md").read_text()
     assert "| CE | 2 |" in report and "| DCO N'=256 | 2 |" in report
     assert (out / "comparison.png").stat().st_size > 0

@@ -6,7 +6,7 @@ from typing import Any
 
 import lightning.pytorch as pl
 import numpy as np
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, DistributedSampler
 from transformers import PreTrainedTokenizerBase
 
 from src.data.math import PROMPT_FORMATS
@@ -20,6 +20,11 @@ class MathDataModule(pl.LightningDataModule):
 
     Validation has two loaders: `eval_problems` held-out problems (all metrics) and
     `eval_train_problems` training problems (teacher-forced coverage only, to watch memorisation).
+
+    Under data parallelism the module shards its own loaders (the trainer configs set
+    `use_distributed_sampler: false`): `batch_size` is per rank and the refill rule sees the global
+    batch; validation gives each rank an equal-length strided share, padded with repeats that the
+    evaluator drops when it gathers rows by example index.
     """
 
     def __init__(self, source: str = "auto", path: str | None = None, n_train: int | None = None,
@@ -59,8 +64,14 @@ class MathDataModule(pl.LightningDataModule):
             return
         self.train_examples = self._tokenize(self.splits.train)
         self.test_examples = self._tokenize(self.splits.test)
+        rank, world_size = self._rank_and_world()
         self.train_sampler = RefillBatchSampler(len(self.train_examples), self.batch_size,
-                                                mode=self.refill_mode, seed=self.seed)
+                                                mode=self.refill_mode, seed=self.seed,
+                                                rank=rank, world_size=world_size)
+
+    def _rank_and_world(self) -> tuple[int, int]:
+        trainer = self.trainer
+        return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
 
     def _tokenize(self, records) -> list[Example]:
         fmt = PROMPT_FORMATS[self.prompt_format]
@@ -92,7 +103,9 @@ class MathDataModule(pl.LightningDataModule):
         return loaders
 
     def _eval_loader(self, examples: list[Example]) -> DataLoader:
-        return DataLoader(examples, batch_size=self.eval_batch_size, shuffle=False, collate_fn=self.collate_fn)
+        rank, world_size = self._rank_and_world()
+        sampler = DistributedSampler(examples, world_size, rank, shuffle=False) if world_size > 1 else None
+        return DataLoader(examples, batch_size=self.eval_batch_size, sampler=sampler, collate_fn=self.collate_fn)
 
     def state_dict(self) -> dict:
         return {"train_sampler": self.train_sampler.state_dict()} if self.train_sampler else {}

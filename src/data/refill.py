@@ -11,6 +11,11 @@ into the next epoch. Two ways to score:
 
 ``off`` yields plain shuffled batches. The sampler knows nothing about models: `scorer` (indices →
 log p̂) and `keeps` (log p̂ → bool) are plugged in by the trainer glue.
+
+Under data parallelism (`world_size` > 1) the rule applies to the *global* batch of
+`batch_size × world_size` examples: every rank walks the same candidate order, scores its share of
+each candidate chunk and gathers the others' scores, so all ranks make the same keep decisions and
+hold the same state; each rank then trains on its own contiguous share of every global batch.
 """
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
+from src.utils.distributed import all_gather_shares, share
+
 MODES = ("off", "exact", "cached")
 Scorer = Callable[[Sequence[int]], torch.Tensor]
 Keeps = Callable[[torch.Tensor], torch.Tensor]
@@ -26,12 +33,16 @@ Keeps = Callable[[torch.Tensor], torch.Tensor]
 
 class RefillBatchSampler:
     def __init__(self, num_examples: int, batch_size: int, mode: str = "off", seed: int = 0,
-                 drop_last: bool = False):
+                 drop_last: bool = False, rank: int = 0, world_size: int = 1):
         if mode not in MODES:
             raise ValueError(f"data.refill={mode!r}; accepted: {list(MODES)}")
         if num_examples < 1 or batch_size < 1:
             raise ValueError(f"need num_examples ≥ 1 and batch_size ≥ 1, got {num_examples}, {batch_size}")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"need 0 ≤ rank < world_size, got rank {rank} of {world_size}")
         self.num_examples, self.batch_size, self.mode = num_examples, batch_size, mode
+        self.rank, self.world_size = rank, world_size
+        self.global_batch_size = batch_size * world_size  # what one optimizer step sees (per micro-step)
         self.seed, self.drop_last = seed, drop_last
         self.scorer: Scorer | None = None
         self.keeps: Keeps | None = None
@@ -42,15 +53,23 @@ class RefillBatchSampler:
 
     # -- plugged in by the trainer --------------------------------------------------------
     def record(self, indices: Sequence[int], logp: torch.Tensor) -> None:
-        """Remember the log p̂ an example had when it was last trained on (for ``cached``)."""
-        self.cached_logp[np.asarray(indices, dtype=np.int64)] = logp.detach().double().cpu().numpy()
+        """Remember the log p̂ an example had when it was last trained on (for ``cached``); every rank
+        records the whole global batch."""
+        indices = all_gather_shares(torch.as_tensor(list(indices), dtype=torch.long))
+        logp = all_gather_shares(logp.detach().double())
+        self.cached_logp[indices.cpu().numpy()] = logp.cpu().numpy()
 
-    def _scores(self, indices: list[int]) -> torch.Tensor:
+    def _scores(self, candidates: list[int]) -> torch.Tensor:
         if self.mode == "cached":
-            return torch.from_numpy(self.cached_logp[indices])
+            return torch.from_numpy(self.cached_logp[candidates])
         if self.scorer is None:
             raise RuntimeError("refill=exact needs a scorer; attach one before training starts")
-        return self.scorer(indices)
+        mine = self._share(candidates)
+        scores = self.scorer(mine) if mine else torch.zeros(0, dtype=torch.float64)
+        return all_gather_shares(scores.double()).cpu()
+
+    def _share(self, batch: list[int]) -> list[int]:
+        return share(batch, self.rank, self.world_size)
 
     # -- iteration --------------------------------------------------------------------------
     def _order(self) -> list[int]:
@@ -67,27 +86,32 @@ class RefillBatchSampler:
         if self.keeps is None:
             raise RuntimeError(f"refill={self.mode} needs the objective's `keeps` rule")
         pending, self.carry = self.carry, []
-        for start in range(0, len(order), self.batch_size):
-            candidates = order[start:start + self.batch_size]
+        size = self.global_batch_size
+        for start in range(0, len(order), size):
+            candidates = order[start:start + size]
             kept = self.keeps(self._scores(candidates))
             self.counts["scored"] += len(candidates)
             self.counts["dropped"] += int((~kept).sum())
             pending += [i for i, k in zip(candidates, kept.tolist()) if k]
-            while len(pending) >= self.batch_size:
-                batch, pending = pending[:self.batch_size], pending[self.batch_size:]
-                yield batch
+            while len(pending) >= size:
+                batch, pending = pending[:size], pending[size:]
+                yield self._share(batch)
         self.carry = pending  # leftovers start the next epoch
 
     def _plain_batches(self, order: list[int]) -> Iterator[list[int]]:
-        for start in range(0, len(order), self.batch_size):
-            batch = order[start:start + self.batch_size]
-            if len(batch) == self.batch_size or not self.drop_last:
-                yield batch
+        for start in range(0, len(order), self.global_batch_size):
+            batch = order[start:start + self.global_batch_size]
+            if self._serves(len(batch)):
+                yield self._share(batch)
+
+    def _serves(self, size: int) -> bool:
+        """A full global batch always; a last, partial one unless drop_last or some rank would get none."""
+        return size == self.global_batch_size or (not self.drop_last and size >= self.world_size)
 
     def __len__(self) -> int:
         """Upper bound on batches per epoch (exact when nothing is dropped)."""
-        n = self.num_examples + len(self.carry)
-        return n // self.batch_size if (self.drop_last or self.mode != "off") else -(-n // self.batch_size)
+        full, rest = divmod(self.num_examples + len(self.carry), self.global_batch_size)
+        return full + int(self.mode == "off" and rest > 0 and self._serves(rest))
 
     # -- resumable state ----------------------------------------------------------------------
     def state_dict(self) -> dict:

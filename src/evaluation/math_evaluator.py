@@ -4,6 +4,10 @@ For every held-out problem: log p̂ of the reference answer (teacher forced), th
 with its own log p̂, and `samples_per_problem` sampled completions; after the epoch the answers are
 graded and summarised by `src.evaluation.summary.summarize`. For training problems (second
 validation loader) only the reference log p̂ is computed, to watch memorisation.
+
+Under data parallelism each rank evaluates its share of the problems; rows are keyed by example
+index, gathered on rank 0 (repeats from padded shares collapse), graded and summarised there, and
+the metrics are broadcast so every rank logs the same numbers.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from src.data.tokenized import Example, collate
 from src.evaluation.summary import ANSWER_FORMATS, extract_answer, grade_rows, summarize
 from src.evaluation.sampling import SamplingConfig, make_sampler
 from src.models.logprobs import target_logp
+from src.utils.distributed import broadcast_from_rank_zero, merge_on_rank_zero, rank_and_world
 
 TEST, TRAIN = 0, 1  # validation loaders: held-out problems, and a fixed subset of training problems
 
@@ -46,10 +51,10 @@ class MathEvaluator:
 
     def __init__(self, sampling: dict | None = None, **evaluation):
         self.config, self.sampling = EvaluationConfig(**evaluation), SamplingConfig(**(sampling or {}))
-        self.rows: dict[int, list[dict]] = {TEST: [], TRAIN: []}
+        self.rows: dict[int, dict[int, dict]] = {TEST: {}, TRAIN: {}}  # loader → example index → row
 
     def start(self) -> None:
-        self.rows = {TEST: [], TRAIN: []}
+        self.rows = {TEST: {}, TRAIN: {}}
 
     @torch.no_grad()
     def step(self, module, batch: dict, batch_idx: int, dataloader_idx: int) -> None:
@@ -61,7 +66,7 @@ class MathEvaluator:
             with torch.random.fork_rng(devices=devices):  # sampling never shifts the training RNG
                 torch.manual_seed(self.config.seed * 100_003 + module.current_epoch * 1009 + batch_idx)
                 self._generate(module, batch, rows)
-        self.rows[dataloader_idx] += rows
+        self.rows[dataloader_idx].update(zip(batch["index"].tolist(), rows))
 
     def _generate(self, module, batch: dict, rows: list[dict]) -> None:
         sampler = make_sampler(module.model, module.tokenizer, self.sampling)
@@ -81,11 +86,15 @@ class MathEvaluator:
                 r["samples"] = [extract_answer(sampler.decode(ids), fmt) for ids in s]
 
     def finish(self, module) -> tuple[dict, list[dict]]:
-        """(metrics, per-problem rows of the held-out problems) for the epoch just evaluated."""
-        test_rows, train_rows = self.rows[TEST], self.rows[TRAIN]
-        grade_rows(test_rows, self.config.grading_timeout)
-        c = self.config
-        metrics = {"test": summarize(test_rows, c.coverage_ns, c.pass_ks)}
-        if train_rows:
-            metrics["train"] = summarize(train_rows, c.coverage_ns, c.pass_ks)
-        return metrics, test_rows
+        """(metrics, per-problem rows of the held-out problems) for the epoch just evaluated; rows
+        only on rank 0, the same metrics on every rank."""
+        test_rows, train_rows = ([row for _, row in sorted(merge_on_rank_zero(self.rows[k]).items())]
+                                 for k in (TEST, TRAIN))
+        metrics = None
+        if rank_and_world()[0] == 0:
+            grade_rows(test_rows, self.config.grading_timeout)
+            c = self.config
+            metrics = {"test": summarize(test_rows, c.coverage_ns, c.pass_ks)}
+            if train_rows:
+                metrics["train"] = summarize(train_rows, c.coverage_ns, c.pass_ks)
+        return broadcast_from_rank_zero(metrics), test_rows

@@ -8,10 +8,12 @@ signature so evaluation and on-policy objectives never see the difference.
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from src.utils.distributed import all_ranks_agree, parameters_are_sharded
 
 
 BACKENDS = ("hf", "vllm")
@@ -24,6 +26,7 @@ class SamplingConfig:
     top_p: float = 1.0
     max_new_tokens: int = 16
     batch_size: int = 1024  # sequences decoded together (prompts × samples)
+    vllm: dict = field(default_factory=dict)  # backend=vllm: engine settings (src/evaluation/vllm_sampler.py)
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
@@ -53,6 +56,8 @@ class HFSampler:
         self.model, self.tokenizer, self.config = model, tokenizer, config
         # transformers ≥ 5 names the KV cache `cache`; 4.x names it `past_key_values`
         self._cache_kw = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+        # sharded weights (FSDP, ZeRO-3) make every forward a collective: all ranks decode equally long
+        self.lockstep = parameters_are_sharded(model)
 
     @torch.no_grad()
     def sample(self, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, n: int,
@@ -81,7 +86,8 @@ class HFSampler:
             token = next_tokens(logits, temperature, self.config.top_p).masked_fill(done, eos)
             tokens.append(token)
             done |= token == eos
-            if done.all() or step + 1 == self.config.max_new_tokens:
+            finished = all_ranks_agree(bool(done.all())) if self.lockstep else done.all()
+            if finished or step + 1 == self.config.max_new_tokens:
                 break
             mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
             position = position + 1

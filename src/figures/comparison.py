@@ -6,8 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from src.figures.plotting import plt, run_label, save_figure, source_note
-from src.utils.io import atomic_write_text
-from src.utils.run_dir import RunDir, find_runs
+from src.utils.run_dir import RunDir
 
 TABLE_NS = ("1", "16", "256", "4096")
 
@@ -50,17 +49,9 @@ def comparison_table(runs: list[RunDir], ns=TABLE_NS) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_comparison(root: str | Path) -> Path | None:
-    """Figure + markdown for all completed runs under `root`; names runs that did not complete."""
-    root = Path(root)
-    done, unfinished = find_runs(root)
-    done = [r for r in done if r.metrics()]
-    if not done:
-        return None
-    save_figure(plot_comparison(done), root / "comparison.png")
-    skipped = "".join(f"- skipped (not completed): `{r.path.relative_to(root)}`\n" for r in unfinished)
-    report = (f"# pass@N by epoch — {source_note([r.meta() for r in done])}\n\n"
-              "Exact coverage 1 − (1 − p̂)^N of the reference answer on held-out problems, in %.\n\n"
-              f"{comparison_table(done)}\n{skipped}\n![comparison](comparison.png)\n")
-    atomic_write_text(root / "comparison.md", report)
-    return root / "comparison.md"
+def comparison_markdown(root: Path, runs: list[RunDir]) -> str:
+    """Figure + markdown for runs side by side (the main job's report)."""
+    save_figure(plot_comparison(runs), root / "comparison.png")
+    return (f"# pass@N by epoch — {source_note([r.meta() for r in runs])}\n\n"
+            "Exact coverage 1 − (1 − p̂)^N of the reference answer on held-out problems, in %.\n\n"
+            f"{comparison_table(runs)}\n![comparison](comparison.png)\n")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from src.figures.plotting import plt, run_label, save_figure
+from src.figures.proofs import draw_proof_run_curves
 from src.utils.run_dir import RunDir
 
 
@@ -46,6 +47,8 @@ def draw_run_curves(run: RunDir) -> list:
     meta, metrics = run.meta(), run.metrics()
     if not metrics:
         return []
+    if "pass@budget" in metrics[-1]["test"]:  # a proof-search run (src/evaluation/proof_evaluator.py)
+        return draw_proof_run_curves(run)
     title = f"{run_label(meta)} — {meta.get('resolved_source', '?')}"
     paths = [save_figure(plot_passn_by_epoch(metrics, title), run.curves / "passn_vs_n.png")]
     rows = {m["epoch"]: run.eval_rows(m["epoch"]) for m in metrics if run.eval_rows_file(m["epoch"]).exists()}

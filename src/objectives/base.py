@@ -1,7 +1,7 @@
 """What every objective returns, and the one place token log-probs become sequence log-probs."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -15,12 +15,14 @@ class ObjectiveOutput:
     logp:   (B,) detached float64 log p̂ of each target sequence.
     factor: (B,) detached float64 confidence factor F (1 for cross-entropy).
     kept:   (B,) bool, False where the threshold rule dropped the example.
+    metrics: detached scalars the objective wants logged as train/<name> (e.g. GRPO's mean reward).
     """
 
     losses: Tensor
     logp: Tensor
     factor: Tensor
     kept: Tensor
+    metrics: dict[str, Tensor] = field(default_factory=dict)
 
 
 def sequence_logp(token_logp: Tensor, mask: Tensor) -> Tensor:

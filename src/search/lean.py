@@ -114,3 +114,16 @@ class LeanEnv:
         if after.is_done and not status.startswith("Completed"):
             return StepResult(error=f"the proof is not accepted: {status}")
         return StepResult(state=after)
+
+
+def repl_config(mathlib: bool = False, lean_version: str | None = None):
+    """A `LeanREPLConfig`: plain Lean (optionally a given version), or a temporary project that
+    requires Mathlib at that Lean version (MiniF2F's header imports Mathlib)."""
+    lean_interact = _lean_interact()
+    if not mathlib:
+        return lean_interact.LeanREPLConfig(**({"lean_version": lean_version} if lean_version else {}))
+    if not lean_version:
+        raise ValueError("a Mathlib project needs evaluation.lean.lean_version (e.g. the Lean version "
+                         "of the Mathlib the statements were written for)")
+    project = lean_interact.TempRequireProject(lean_version=lean_version, require="mathlib")
+    return lean_interact.LeanREPLConfig(project=project)

@@ -1,0 +1,103 @@
+"""ProofDataModule: state → tactic pairs for training, held-out theorems for proof search.
+
+Training batches are `collate` batches (loss on the tactic tokens only) plus `proof_id`, an integer
+per step shared by the steps of one proof; `WholeProofBatchSampler` keeps every proof inside one
+micro-batch, as `DCOProof` needs. Validation has up to two loaders, read by
+`src.evaluation.proof_evaluator.ProofSearchEvaluator`:
+
+0. held-out theorems (name, statement, reference length, header) to prove by search;
+1. a fixed subset of `eval_train_steps` training steps, whose teacher-forced log p̂ tracks confidence.
+"""
+from __future__ import annotations
+
+from functools import cached_property, partial
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from transformers import PreTrainedTokenizerBase
+
+from src.data.lean import tactic_example
+from src.data.proof_batches import WholeProofBatchSampler
+from src.data.proof_sources import HeldOutTheorem, ProofSplits, load_proofs
+from src.data.tokenized import Example, collate, tokenize_pairs
+
+
+def collate_steps(steps: list[tuple[Example, int]], pad_id: int) -> dict:
+    """`collate` of the examples, with `proof_id` (B,) the proof each step belongs to."""
+    batch = collate([example for example, _ in steps], pad_id)
+    batch["proof_id"] = torch.tensor([proof for _, proof in steps])
+    return batch
+
+
+def collate_theorems(theorems: list[HeldOutTheorem]) -> dict[str, list]:
+    return {"name": [t.name for t in theorems], "statement": [t.statement for t in theorems],
+            "length": [t.length for t in theorems], "header": [t.header for t in theorems]}
+
+
+class ProofDataModule(pl.LightningDataModule):
+    def __init__(self, source: str = "builtin", path: str | None = None, eval_path: str | None = None,
+                 eval_split: str | None = "test", n_train: int | None = None, n_test: int | None = None,
+                 builtin: dict | None = None, batch_size: int = 64, eval_batch_size: int = 8,
+                 max_prompt_tokens: int = 224, max_target_tokens: int = 32, eval_train_steps: int = 256,
+                 seed: int = 0):
+        super().__init__()
+        self.source_args = dict(source=source, path=path, eval_path=eval_path, eval_split=eval_split,
+                                n_train=n_train, n_test=n_test, builtin=dict(builtin or {}), seed=seed)
+        self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
+        self.max_prompt_tokens, self.max_target_tokens = max_prompt_tokens, max_target_tokens
+        self.eval_train_steps, self.seed = eval_train_steps, seed
+        self.tokenizer: PreTrainedTokenizerBase | None = None
+        self.proof_sampler: WholeProofBatchSampler | None = None
+        self.train_sampler = None  # no effective-batch refill for proofs (`src.callbacks.RefillCallback`)
+
+    @cached_property
+    def splits(self) -> ProofSplits:
+        return load_proofs(**self.source_args)
+
+    def training_text(self) -> list[str]:
+        """The text a fresh tokenizer is trained on: prompts and tactics of the training steps."""
+        return [text for pair in self.splits.train for text in tactic_example(pair)]
+
+    def attach_tokenizer(self, tokenizer: PreTrainedTokenizerBase) -> None:
+        self.tokenizer = tokenizer
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.tokenizer is None:
+            raise RuntimeError("ProofDataModule needs `attach_tokenizer(...)` before setup")
+        if hasattr(self, "train_steps"):
+            return
+        pairs = self.splits.train
+        examples = tokenize_pairs([tactic_example(p) for p in pairs], self.tokenizer,
+                                  self.max_prompt_tokens, self.max_target_tokens)
+        proof_number = {proof: i for i, proof in enumerate(dict.fromkeys(p.proof_id for p in pairs))}
+        self.train_steps = [(Example(e.index, e.prompt_ids, e.target_ids, p.proof_id, p.tactic),
+                             proof_number[p.proof_id]) for e, p in zip(examples, pairs)]
+        self.proof_sampler = WholeProofBatchSampler([proof for _, proof in self.train_steps],
+                                                    self.batch_size, seed=self.seed)
+
+    @property
+    def collate_fn(self):
+        return partial(collate_steps, pad_id=self.tokenizer.pad_token_id)
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(self.train_steps, batch_sampler=self.proof_sampler, collate_fn=self.collate_fn)
+
+    def val_dataloader(self) -> list[DataLoader]:
+        loaders = [DataLoader(self.splits.test, batch_size=self.eval_batch_size, shuffle=False,
+                              collate_fn=collate_theorems)]
+        if self.eval_train_steps:
+            steps = self.train_steps
+            if self.eval_train_steps < len(steps):
+                keep = np.random.default_rng(self.seed).choice(len(steps), size=self.eval_train_steps, replace=False)
+                steps = [steps[i] for i in sorted(keep)]
+            loaders.append(DataLoader(steps, batch_size=64, shuffle=False, collate_fn=self.collate_fn))
+        return loaders
+
+    def state_dict(self) -> dict:
+        return {"proof_sampler": self.proof_sampler.state_dict()} if self.proof_sampler else {}
+
+    def load_state_dict(self, state: dict) -> None:
+        if "proof_sampler" in state:
+            self.proof_sampler.load_state_dict(state["proof_sampler"])

@@ -1,0 +1,77 @@
+"""Figure 2a: pass@N against N for CE and DCO at several N′ — a Pareto frontier whose best N′
+sits near the test N — and the budget advice read off it ("for test budget N, train with N′ = …")."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from src.figures.plotting import plt, run_label, save_figure, source_note
+from src.utils.io import atomic_write_json
+from src.utils.run_dir import RunDir
+
+
+def training_budget(meta: dict) -> float:
+    """N′ of a run: CE is DCO with N′ = 1 (the losses are identical)."""
+    objective = meta.get("objective", {})
+    return 1.0 if objective.get("name") == "cross_entropy" else float(objective.get("n", np.nan))
+
+
+def final_coverage(run: RunDir) -> dict[int, float]:
+    return {int(n): v for n, v in run.metrics()[-1]["test"]["coverage"].items()}
+
+
+def budget_advice(runs: list[RunDir]) -> list[dict]:
+    """For each test N: the N′ with the highest pass@N, and its gain over CE (N′ = 1) if present."""
+    curves = {training_budget(r.meta()): final_coverage(r) for r in runs}
+    ce = curves.get(1.0)
+    advice = []
+    for n in sorted(next(iter(curves.values()))):
+        best = max(curves, key=lambda nt: curves[nt].get(n, -1))
+        row = {"test_n": n, "train_n": best, "pass": curves[best][n]}
+        if ce is not None:
+            row["ce_pass"], row["gain_over_ce"] = ce[n], curves[best][n] - ce[n]
+        advice.append(row)
+    return advice
+
+
+def plot_pareto(runs: list[RunDir]):
+    runs = sorted(runs, key=lambda r: training_budget(r.meta()))
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+    colors = plt.cm.plasma(np.linspace(0, 0.85, len(runs)))
+    ns = sorted(final_coverage(runs[0]))
+    envelope = np.max([[final_coverage(r)[n] for n in ns] for r in runs], axis=0)
+    for run, color in zip(runs, colors):
+        cov = final_coverage(run)
+        axes[0].plot(ns, [cov[n] for n in ns], "-o", ms=3, color=color, label=run_label(run.meta()))
+    axes[0].plot(ns, envelope, "k--", lw=1, label="upper envelope")
+    axes[0].set(xscale="log", xlabel="test N", ylabel="pass@N (exact coverage)", ylim=(0, 1),
+                title="final epoch")
+    advice = budget_advice(runs)
+    axes[1].plot([a["test_n"] for a in advice], [a["train_n"] for a in advice], "o-")
+    axes[1].plot(ns, ns, ":", color="gray", label="N′ = N")
+    axes[1].set(xscale="log", yscale="log", xlabel="test N", ylabel="best training N′", title="budget advice")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"Figure 2a — {source_note([r.meta() for r in runs])}", fontsize=10)
+    return fig
+
+
+def advice_markdown(advice: list[dict]) -> str:
+    lines = ["| test budget N | train with N′ | pass@N | CE pass@N | gain over CE |", "|---|---|---|---|---|"]
+    for a in advice:
+        ce = f"{100 * a['ce_pass']:.1f}" if "ce_pass" in a else "–"
+        gain = f"{100 * a['gain_over_ce']:+.1f}" if "gain_over_ce" in a else "–"
+        lines.append(f"| {a['test_n']} | {a['train_n']:g} | {100 * a['pass']:.1f} | {ce} | {gain} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_fig2(root: Path, runs: list[RunDir]) -> str:
+    save_figure(plot_pareto(runs), root / "fig2_pareto.png")
+    advice = budget_advice(runs)
+    atomic_write_json(root / "budget_advice.json", advice)
+    table = advice_markdown(advice)
+    print("Budget advice (for a test budget N, train with N′ = …):\n" + table)
+    return ("# Figure 2a — the Pareto frontier over N′\n\n![Figure 2a](fig2_pareto.png)\n\n"
+            "## Budget advice\n\nPercent pass@N at the final epoch (exact coverage).\n\n" + table)
