@@ -15,6 +15,7 @@ from src.figures.comparison import comparison_markdown
 from src.figures.fig1_confidence import write_fig1
 from src.figures.fig2_pareto import write_fig2
 from src.figures.table1 import write_table1
+from src.figures.table3 import write_table3
 from src.figures.theory_figures import write_theory
 from src.proof_reports import write_proof_ensemble, write_proof_lengths, write_tree_shapes
 from src.utils.io import atomic_write_text
@@ -23,6 +24,8 @@ from src.utils.run_dir import RunDir, find_runs
 # experiment name → function(root, completed runs) → markdown; anything else gets the comparison.
 REPORTS: dict[str, Callable[[Path, list[RunDir]], str]] = {
     "table1_ce_epochs": write_table1,
+    "table3_cot": write_table3,
+    "table3_cot_paper": write_table3,
     "fig1_confidence": write_fig1,
     "fig2_pareto": write_fig2,
     "fig_confidence_factor": write_theory,

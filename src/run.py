@@ -11,6 +11,7 @@ from pathlib import Path
 
 import hydra
 import lightning.pytorch as pl
+import torch
 from hydra.utils import instantiate
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
@@ -24,11 +25,17 @@ from src.utils.io import atomic_write_text
 from src.utils.run_dir import RunDir
 
 log = logging.getLogger(__name__)
+# `hydra.run.dir: ${resume_or:${resume},outputs/...}`: a resumed run writes into the folder it resumes
+OmegaConf.register_new_resolver("resume_or", lambda resume, fresh: resume or fresh, replace=True)
 
 
 def train(cfg: DictConfig, run_dir: str | Path) -> dict:
     """Train and evaluate one configuration; returns the last epoch's metrics."""
     run = RunDir(run_dir)
+    if cfg.resume and run.completed:
+        log.info("%s already completed; nothing to resume", run.path)
+        return run.metrics()[-1] if run.metrics() else {}
+    checkpoint = find_resume_checkpoint(run) if cfg.resume else None
     writer = rank_zero_only.rank == 0  # under DDP every process runs train(); rank 0 alone writes files
     pl.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
@@ -44,12 +51,16 @@ def train(cfg: DictConfig, run_dir: str | Path) -> dict:
         model, tokenizer, objective,
         optimizer=instantiate(cfg.model.optimizer), scheduler=instantiate(cfg.model.scheduler),
         examples_per_step=cfg.data.batch_size, evaluator=instantiate(cfg.evaluation, _convert_="all"),
+        # on-policy objectives (GRPO, DCO_a) bring their sampling glue as a top-level `rollout` node
+        rollout=instantiate(cfg.rollout, _convert_="all") if cfg.get("rollout") else None,
     )
 
     if writer:
         atomic_write_text(run.config, OmegaConf.to_yaml(cfg, resolve=True))
+        now = dt.datetime.now().isoformat(timespec="seconds")
         run.update_meta(
-            status="running", started=dt.datetime.now().isoformat(timespec="seconds"),
+            status="running", started=run.meta().get("started", now),
+            resumed=run.meta().get("resumed", []) + ([now] if checkpoint else []),
             experiment=cfg.experiment_name, seed=cfg.seed, resolved_source=splits.resolved_source,
             objective={"name": objective.name, **{k: v for k, v in cfg.objective.items() if k != "_target_"}},
             n_train=len(splits.train), n_test=len(splits.test),
@@ -66,15 +77,29 @@ def train(cfg: DictConfig, run_dir: str | Path) -> dict:
     if type(logger).__name__ == "WandbLogger":
         callbacks.append(WandbMedia(str(run.path)))
     trainer = instantiate(cfg.trainer, logger=logger, callbacks=callbacks, default_root_dir=str(run.path))
-    ckpt = run.checkpoints / "last.ckpt" if cfg.resume else None
-    if ckpt is not None and not ckpt.exists():
-        raise FileNotFoundError(f"resume=true but {ckpt} does not exist; set hydra.run.dir to the run to resume")
     try:
-        trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt) if ckpt else None)
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
     finally:
         close_logger(logger)
     metrics = run.metrics()
     return metrics[-1] if metrics else {}
+
+
+def find_resume_checkpoint(run: RunDir) -> Path | None:
+    """The checkpoint a resumed run continues from, after checking it can be read; None when the run
+    was killed before its first checkpoint (it then starts again from scratch, in the same folder)."""
+    checkpoint = run.checkpoints / "last.ckpt"
+    if not checkpoint.exists():
+        log.warning("resume: %s has no checkpoint yet; training starts from scratch", run.path)
+        return None
+    try:
+        torch.load(checkpoint, map_location="cpu", weights_only=False, mmap=True)
+    except Exception as error:
+        raise RuntimeError(
+            f"resume: checkpoint {checkpoint} is unreadable ({type(error).__name__}: {error}). Delete it to "
+            f"restart the run from scratch, or copy another checkpoint of {run.checkpoints} over it.") from error
+    log.info("resuming from %s", checkpoint)
+    return checkpoint
 
 
 @hydra.main(version_base="1.3", config_path="../conf", config_name="config")

@@ -108,7 +108,7 @@ class MathDataModule(pl.LightningDataModule):
         return DataLoader(examples, batch_size=self.eval_batch_size, sampler=sampler, collate_fn=self.collate_fn)
 
     def state_dict(self) -> dict:
-        return {"train_sampler": self.train_sampler.state_dict()} if self.train_sampler else {}
+        return {"train_sampler": self.train_sampler.state_dict()} if self.train_sampler is not None else {}
 
     def load_state_dict(self, state: dict) -> None:
         if "train_sampler" in state:

@@ -109,9 +109,14 @@ class RefillBatchSampler:
         return size == self.global_batch_size or (not self.drop_last and size >= self.world_size)
 
     def __len__(self) -> int:
-        """Upper bound on batches per epoch (exact when nothing is dropped)."""
-        full, rest = divmod(self.num_examples + len(self.carry), self.global_batch_size)
-        return full + int(self.mode == "off" and rest > 0 and self._serves(rest))
+        """Batches per epoch, known only without refilling. Drops shorten a refilled epoch by an
+        amount known only at its end, and Lightning validates after batch number len(): an upper
+        bound would silently skip validation. So a refilling sampler has no length, and Lightning
+        treats its loader as unsized (validating when it runs out)."""
+        if self.mode != "off":
+            raise TypeError(f"refill={self.mode}: drops shorten epochs unpredictably, so there is no length")
+        full, rest = divmod(self.num_examples, self.global_batch_size)
+        return full + int(rest > 0 and self._serves(rest))
 
     # -- resumable state ----------------------------------------------------------------------
     def state_dict(self) -> dict:

@@ -1,13 +1,15 @@
 """LanguageModelModule: a causal LM, a swappable objective, and a pluggable per-epoch evaluator."""
 from __future__ import annotations
 
+import random
 from typing import Any, Callable, Protocol
 
 import lightning.pytorch as pl
+import numpy as np
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from src.models.logprobs import target_logp
+from src.models.logprobs import target_logp, token_logp
 from src.objectives.base import reduce_losses
 
 
@@ -19,30 +21,45 @@ class Evaluator(Protocol):
     def finish(self, module: "LanguageModelModule") -> tuple[dict, list[dict]]: ...
 
 
+class Rollout(Protocol):
+    """On-policy glue for objectives that learn from the model's own samples (see src/rollouts/)."""
+
+    def prepare(self, module: "LanguageModelModule", batch: dict) -> dict: ...  # the batch the objective sees
+    # optional: def score(self, module, batch) -> Tensor  — log p̂ for the refill rule instead of teacher forcing
+
+
 class LanguageModelModule(pl.LightningModule):
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, objective: Any,
                  optimizer: Callable, scheduler: Callable | None, examples_per_step: int,
-                 evaluator: Evaluator):
+                 evaluator: Evaluator, rollout: Rollout | None = None):
         super().__init__()
         self.model, self.tokenizer, self.objective = model, tokenizer, objective
         self.optimizer_factory, self.scheduler_factory = optimizer, scheduler
         self.examples_per_step = examples_per_step  # the nominal micro-batch size (loss normaliser)
         self.evaluator = evaluator
+        self.rollout = rollout  # None: the objective learns from the batch as it comes
         self.last_evaluation: dict | None = None  # read by the run recorder after each validation
 
     # -- training ---------------------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> dict:
-        out = self.objective(target_logp(self.model, batch), batch)
+        if self.rollout is not None:
+            batch = self.rollout.prepare(self, batch)
+        per_token = getattr(self.objective, "per_token", False)  # e.g. GRPO's token-level ratios
+        out = self.objective((token_logp if per_token else target_logp)(self.model, batch), batch)
         loss = reduce_losses(out.losses, self.examples_per_step)
         self.log_dict({
             "train/loss": loss, "train/logp": out.logp.mean().float(),
             "train/factor": out.factor.mean().float(), "train/kept": out.kept.float().mean(),
+            **{f"train/{name}": value.float() for name, value in out.metrics.items()},
         }, prog_bar=True, batch_size=len(out.logp))
         return {"loss": loss, "logp": out.logp, "index": batch["index"]}
 
     @torch.no_grad()
     def score(self, batch: dict) -> torch.Tensor:
-        """log p̂ of each example under the current weights, without gradients (refill rule)."""
+        """log p̂ of each example under the current weights, without gradients (refill rule):
+        teacher-forced, or the rollout's own estimate when it has one (DCO_a: the sampled pass rate)."""
+        if hasattr(self.rollout, "score"):
+            return self.rollout.score(self, batch)
         return target_logp(self.model, batch).double()
 
     def configure_optimizers(self):
@@ -51,6 +68,14 @@ class LanguageModelModule(pl.LightningModule):
             return optimizer
         scheduler = self.scheduler_factory(optimizer=optimizer)
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    # -- resumability: RNG streams travel with the checkpoint ---------------------------------------
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["rng_states"] = rng_states()
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        if "rng_states" in checkpoint:
+            set_rng_states(checkpoint["rng_states"])
 
     # -- evaluation: delegated ------------------------------------------------------------------------
     def on_validation_epoch_start(self) -> None:
@@ -80,3 +105,18 @@ def flatten(tree: dict, prefix: str = "", skip: tuple = ()) -> dict[str, float]:
         elif isinstance(value, (int, float)):
             flat[name] = float(value)
     return flat
+
+
+def rng_states() -> dict:
+    states = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def set_rng_states(states: dict) -> None:
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])

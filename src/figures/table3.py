@@ -1,0 +1,108 @@
+"""Table 3: chain of thought — CE vs GRPO vs DCO_a, sampled pass@{1,16,64} after every epoch.
+
+The paper's reading: GRPO is best at pass@1 but worst at large N (it sharpens the model onto one
+answer); DCO_a, which limits confidence on problems the model already solves, is best at large N.
+The runs' shared starting model (a `warm_start` run, src/warm_start.py) is shown as epoch 0.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from src.figures.paper_numbers import TABLE3_COT_EPOCH3, TABLE3_COT_EPOCH5_PASS64
+from src.figures.plotting import plt, run_label, save_figure, source_note
+from src.utils.run_dir import RunDir
+
+KS = ("1", "16", "64")
+METHODS = {"cross_entropy": "CE", "grpo": "GRPO", "dco_approx": "DCO_a"}  # objective name → Table 3 name
+START = "start"
+
+
+def method(run: RunDir) -> str:
+    meta = run.meta()
+    return START if meta.get("role") == "warm_start" else METHODS.get(meta["objective"]["name"], run_label(meta))
+
+
+def sampled_pass(metrics: dict, k: str) -> float:
+    """Sampled pass@k in % (NaN when the run did not sample k completions)."""
+    return 100 * metrics["test"].get("pass", {}).get(k, math.nan)
+
+
+def paper_pass(name: str, epoch: int, k: str) -> float | None:
+    if epoch == 3:
+        return TABLE3_COT_EPOCH3.get(name, {}).get(k)
+    if epoch == 5 and k == "64":
+        return TABLE3_COT_EPOCH5_PASS64.get(name)
+    return None
+
+
+def by_method(runs: list[RunDir]) -> dict[str, RunDir]:
+    """{"start": …, "CE": …, "GRPO": …, "DCO_a": …} in that order, for the methods present."""
+    named = {method(run): run for run in runs}
+    order = [START, *METHODS.values()]
+    return {name: named[name] for name in sorted(named, key=lambda n: order.index(n) if n in order else len(order))}
+
+
+def table3_markdown(runs: dict[str, RunDir]) -> str:
+    cells = lambda values: " | ".join("–" if v is None or math.isnan(v) else f"{v:.1f}" for v in values)  # noqa: E731
+    lines = ["| method | epoch | " + " | ".join(f"pass@{k}" for k in KS) + " | "
+             + " | ".join(f"paper pass@{k}" for k in KS) + " |", "|" + "---|" * (2 + 2 * len(KS))]
+    for name, run in runs.items():
+        rows = run.metrics()[-1:] if name == START else run.metrics()
+        for m in rows:
+            epoch = 0 if name == START else m["epoch"]
+            ours = cells(sampled_pass(m, k) for k in KS)
+            lines.append(f"| {name} | {epoch} | {ours} | {cells(paper_pass(name, epoch, k) for k in KS)} |")
+    return "\n".join(lines) + "\n"
+
+
+def best_at_each_k(runs: dict[str, RunDir]) -> str:
+    """Which method wins each pass@k at our last epoch, and in the paper at epoch 3."""
+    trained = {name: run.metrics()[-1] for name, run in runs.items() if name != START}
+    lines = []
+    for k in KS:
+        ours = {name: sampled_pass(m, k) for name, m in trained.items() if not math.isnan(sampled_pass(m, k))}
+        paper = {name: TABLE3_COT_EPOCH3[name][k] for name in TABLE3_COT_EPOCH3}
+        winner = max(ours, key=ours.get) if ours else "–"
+        lines.append(f"- pass@{k}: ours **{winner}**, paper **{max(paper, key=paper.get)}**")
+    return "\n".join(lines) + "\n"
+
+
+def plot_table3(runs: dict[str, RunDir]):
+    """pass@k over epochs, one panel per k (epoch 0: the shared start); last panel: pass@k against k
+    at our last epoch (solid) and the paper's epoch 3 (dashed)."""
+    fig, axes = plt.subplots(1, len(KS) + 1, figsize=(4 * (len(KS) + 1), 3.6))
+    colors = {name: f"C{i}" for i, name in enumerate(METHODS.values())}
+    start = runs.get(START)
+    for name, run in runs.items():
+        if name == START:
+            continue
+        metrics = run.metrics()
+        epochs = ([0] if start else []) + [m["epoch"] for m in metrics]
+        for ax, k in zip(axes, KS):
+            values = ([sampled_pass(start.metrics()[-1], k)] if start else []) + [sampled_pass(m, k) for m in metrics]
+            ax.plot(epochs, values, "-o", ms=3, color=colors.get(name), label=name)
+            ax.set(title=f"pass@{k}", xlabel="epoch (0: shared start)", ylabel="%")
+        axes[-1].plot([int(k) for k in KS], [sampled_pass(metrics[-1], k) for k in KS], "-o", ms=3,
+                      color=colors.get(name), label=f"{name}, ours (epoch {metrics[-1]['epoch']})")
+        if name in TABLE3_COT_EPOCH3:
+            axes[-1].plot([int(k) for k in KS], [TABLE3_COT_EPOCH3[name][k] for k in KS], "--o", ms=3,
+                          mfc="none", color=colors.get(name), label=f"{name}, paper (epoch 3)")
+    axes[-1].set(xscale="log", xlabel="k", ylabel="pass@k (%)", title="ours vs paper")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle(f"Table 3, chain of thought — sampled pass@k, {source_note([r.meta() for r in runs.values()])}",
+                 fontsize=10)
+    return fig
+
+
+def write_table3(root: Path, runs: list[RunDir]) -> str:
+    runs = by_method(runs)
+    save_figure(plot_table3(runs), root / "table3.png")
+    return ("# Table 3 — chain of thought: CE vs GRPO vs DCO_a\n\n"
+            f"Sampled pass@k on held-out problems, in % (unbiased estimator, temperature-1 samples; "
+            f"{source_note([r.meta() for r in runs.values()])}). Paper: Llama-3-8B on MATH500, epochs 3 "
+            "and 5 (secondary source, PAPER.md §3); epoch 0 is the runs' shared starting model.\n\n"
+            f"{table3_markdown(runs)}\nBest method at each k (our last epoch; paper epoch 3):\n\n"
+            f"{best_at_each_k(runs)}\n![Table 3](table3.png)\n")

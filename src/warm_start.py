@@ -1,0 +1,67 @@
+"""Hydra callback: before a sweep starts, train the one model every run of the sweep fine-tunes.
+
+Table 3 compares CE, GRPO and DCO_a fine-tuning a *base model* (Llama-3-8B in the paper) that can
+already solve some problems. A tiny model trained from scratch has no such base, and GRPO cannot
+learn from a model that is never right, so at laptop scale the sweep first trains its own start:
+CE on the training solutions for `epochs` epochs, in <sweep>/warm_start/ (an ordinary run folder,
+evaluated once at its end), exported as a Hugging Face model folder <sweep>/warm_start/model that
+every run loads through `model.pretrained: ${hydra:sweep.dir}/warm_start/model`. A sweep folder that
+already holds the model (a resumed sweep) reuses it.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from pathlib import Path
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+FOLDER = "warm_start"  # inside the sweep folder; reports read it as the runs' epoch 0
+CROSS_ENTROPY = {"_target_": "src.objectives.cross_entropy.CrossEntropy"}
+
+log = logging.getLogger(__name__)
+
+
+def warm_start_config(config: DictConfig, run_dir: Path, epochs: int) -> DictConfig:
+    """The sweep's config as one CE run from scratch: no hub checkpoint, no rollout, no refill rule."""
+    cfg = OmegaConf.create(OmegaConf.to_container(config, resolve=False))
+    with open_dict(cfg):
+        cfg.pop("hydra", None)
+        cfg.pop("rollout", None)
+        cfg.paths.run_dir = str(run_dir)
+        cfg.resume = None
+        cfg.model.pretrained = None
+        cfg.objective = dict(CROSS_ENTROPY)
+        cfg.data.refill = "off"
+        cfg.trainer.max_epochs = epochs
+        cfg.trainer.check_val_every_n_epoch = epochs  # evaluate the start once, when it is done
+    return cfg
+
+
+class WarmStart(Callback):
+    def __init__(self, epochs: int):
+        if epochs < 1:
+            raise ValueError(f"warm_start.epochs must be >= 1, got {epochs}")
+        self.epochs = epochs
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        from src.models.checkpoint import load_run_model  # imported late: keeps Hydra start-up light
+        from src.run import train
+        from src.utils.run_dir import RunDir
+
+        run = RunDir(Path(config.hydra.sweep.dir) / FOLDER)
+        export = run.path / "model"
+        if (export / "config.json").exists():
+            log.info("warm start: reusing %s", export)
+            return
+        log.info("warm start: CE for %d epochs into %s", self.epochs, run.path)
+        train(warm_start_config(config, run.path, self.epochs), run.path)
+        model, tokenizer, _ = load_run_model(run)
+        partial = run.path / ".model.partial"  # written whole, then renamed: a killed export is redone
+        shutil.rmtree(partial, ignore_errors=True)
+        model.save_pretrained(partial)
+        tokenizer.save_pretrained(partial)
+        os.replace(partial, export)
+        run.update_meta(role="warm_start")
