@@ -21,7 +21,9 @@ EPOCHS = ["trainer.max_epochs=3", "trainer.limit_train_batches=null", "data.synt
 def run_cli(run_dir, *extra, wait=True):
     cmd = [sys.executable, "-m", "src.run", *TINY, *EPOCHS, f"hydra.run.dir={run_dir}", *extra]
     if wait:
-        return subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, timeout=600)
+        done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr[-4000:]
+        return done
     return subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -50,9 +50,11 @@ def test_slurm_launcher_config_lists_what_the_submitit_plugin_reads():
     launcher = cfg.hydra.launcher
     assert launcher._target_ == "hydra_plugins.hydra_submitit_launcher.submitit_launcher.SlurmLauncher"
     assert launcher.nodes == 2 and launcher.tasks_per_node == launcher.gpus_per_node
-    if importlib.util.find_spec("hydra_plugins.hydra_submitit_launcher") is not None:
+    try:  # with the plugin installed: no field it does not know
         from hydra_plugins.hydra_submitit_launcher.config import SlurmQueueConf
-        assert set(launcher) - {"_target_"} <= set(SlurmQueueConf.__dataclass_fields__)
+    except ImportError:
+        return
+    assert set(launcher) - {"_target_"} <= set(SlurmQueueConf.__dataclass_fields__)
 
 
 @pytest.mark.skipif(HAS_VLLM, reason="vLLM is installed: the guard is not reached")

@@ -2,7 +2,7 @@
 
 Each epoch the proofs are dealt, in a fresh seeded order, to the currently lightest of
 ⌈steps / batch_size⌉ batches. The number of batches is the same every epoch (Lightning reads it
-once); batch sizes differ by less than the longest proof. A proof longer than `batch_size` still
+once); batch sizes differ by at most the longest proof. A proof longer than `batch_size` still
 lands in one batch, so that batch is larger than nominal (the loss is normalised by the nominal
 size, `src.objectives.base.reduce_losses`).
 """

@@ -120,8 +120,9 @@ class RefillBatchSampler:
 
     # -- resumable state ----------------------------------------------------------------------
     def state_dict(self) -> dict:
-        return {"epoch": self.epoch, "carry": list(self.carry), "cached_logp": self.cached_logp.copy()}
+        """Plain types and tensors only, so checkpoints load with torch.load(weights_only=True)."""
+        return {"epoch": self.epoch, "carry": list(self.carry), "cached_logp": torch.from_numpy(self.cached_logp.copy())}
 
     def load_state_dict(self, state: dict) -> None:
         self.epoch, self.carry = state["epoch"], list(state["carry"])
-        self.cached_logp = np.asarray(state["cached_logp"], dtype=np.float64).copy()
+        self.cached_logp = torch.as_tensor(state["cached_logp"], dtype=torch.float64).numpy().copy()

@@ -1,0 +1,62 @@
+"""Peak memory of one benchmark phase, as the rise over the phase's start.
+
+GPU: the CUDA allocator's peak (`torch.cuda.max_memory_allocated`). CPU: the process's resident set,
+sampled every millisecond in a thread. glibc is told to hand large freed blocks straight back to the
+OS (`mallopt`), so the resident set follows the live tensors instead of keeping an earlier phase's high-water mark.
+
+    with PeakMemory(device) as peak:
+        run_phase()
+    print(f"{peak.mib:.0f} MiB")
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+
+import torch
+
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
+try:
+    _libc = ctypes.CDLL("libc.so.6")
+    _libc.mallopt(M_MMAP_THRESHOLD, 1 << 16)  # blocks ≥ 64 KiB are mapped, and unmapped on free
+    _libc.mallopt(M_TRIM_THRESHOLD, 1 << 17)
+except OSError:  # not glibc: the CPU figures may then include earlier phases' freed memory
+    pass
+
+
+def resident_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakMemory:
+    def __init__(self, device: str | torch.device = "cpu", interval_s: float = 0.001):
+        self.device, self.interval_s = torch.device(device), interval_s
+        self.mib = float("nan")
+
+    def __enter__(self) -> "PeakMemory":
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+            self._start = torch.cuda.memory_allocated(self.device)
+            return self
+        self._start = self._peak = resident_bytes()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            self._peak = max(self._peak, resident_bytes())
+
+    def __exit__(self, *exc) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            peak = torch.cuda.max_memory_allocated(self.device)
+        else:
+            self._stop.set()
+            self._thread.join()
+            peak = max(self._peak, resident_bytes())
+        self.mib = (peak - self._start) / 2**20

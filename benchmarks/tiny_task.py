@@ -1,0 +1,67 @@
+"""The small direct-answer task the CPU benchmarks share: built-in MATH-style problems, a BPE trained
+on them, the tiny Llama of conf/model/tiny.yaml, briefly trained with cross-entropy so that its
+answers carry real probability (a random model's log p̂ sits near −30 and nothing is ever dropped
+or sampled correctly).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from omegaconf import OmegaConf
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from src.data.math import format_direct
+from src.data.refill import RefillBatchSampler
+from src.data.synthetic import generate_math
+from src.data.tokenized import Example, collate, tokenize_pairs
+from src.models.factory import build_model
+from src.models.logprobs import target_logp
+from src.models.tokenizer import train_bpe_tokenizer
+from src.objectives import CrossEntropy, reduce_losses
+
+TINY = Path(__file__).resolve().parents[1] / "conf" / "model" / "tiny.yaml"
+MAX_PROMPT_TOKENS, MAX_TARGET_TOKENS = 96, 16
+
+
+@dataclass
+class TinyTask:
+    model: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    train: list[Example]
+    test: list[Example]
+    device: torch.device
+
+    def batch(self, examples: list[Example]) -> dict:
+        batch = collate(examples, self.tokenizer.pad_token_id)
+        return {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+
+
+def tiny_task(n_train: int, n_test: int, device: str = "cpu", warm_steps: int = 60, batch_size: int = 64,
+              seed: int = 0) -> TinyTask:
+    torch.manual_seed(seed)
+    train, test = generate_math(n_train=n_train, n_test=n_test, seed=seed)
+    tokenizer = train_bpe_tokenizer([text for r in train for text in format_direct(r)], vocab_size=1024)
+    architecture = OmegaConf.to_container(OmegaConf.load(TINY).architecture)
+    model = build_model(tokenizer, architecture=architecture).to(device)
+    examples = [tokenize_pairs([format_direct(r) for r in split], tokenizer, MAX_PROMPT_TOKENS, MAX_TARGET_TOKENS)
+                for split in (train, test)]
+    task = TinyTask(model, tokenizer, *examples, torch.device(device))
+    train_steps(task, CrossEntropy(), warm_steps, batch_size)
+    return task
+
+
+def train_steps(task: TinyTask, objective, steps: int, batch_size: int, lr: float = 1e-3) -> None:
+    """Plain shuffled batches, AdamW: the warm start."""
+    optimizer = torch.optim.AdamW(task.model.parameters(), lr=lr)
+    sampler, done = RefillBatchSampler(len(task.train), batch_size, seed=1), 0
+    while done < steps:
+        for indices in sampler:
+            out = objective(target_logp(task.model, task.batch([task.train[i] for i in indices])))
+            reduce_losses(out.losses, batch_size).backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            done += 1
+            if done == steps:
+                return
