@@ -1,5 +1,5 @@
 """The small direct-answer task the CPU benchmarks share: built-in MATH-style problems, a BPE trained
-on them, the tiny Llama of conf/model/tiny.yaml, briefly trained with cross-entropy so that its
+on them, the tiny Llama of conf/model/tiny.yaml (narrower by default: 2 CPU cores), briefly trained with cross-entropy so that its
 answers carry real probability (a random model's log p̂ sits near −30 and nothing is ever dropped
 or sampled correctly).
 """
@@ -39,11 +39,13 @@ class TinyTask:
 
 
 def tiny_task(n_train: int, n_test: int, device: str = "cpu", warm_steps: int = 60, batch_size: int = 64,
-              seed: int = 0) -> TinyTask:
+              width: int = 64, layers: int = 2, seed: int = 0) -> TinyTask:
     torch.manual_seed(seed)
     train, test = generate_math(n_train=n_train, n_test=n_test, seed=seed)
     tokenizer = train_bpe_tokenizer([text for r in train for text in format_direct(r)], vocab_size=1024)
-    architecture = OmegaConf.to_container(OmegaConf.load(TINY).architecture)
+    architecture = {**OmegaConf.to_container(OmegaConf.load(TINY).architecture), "hidden_size": width,
+                    "intermediate_size": 4 * width, "num_hidden_layers": layers,
+                    "num_attention_heads": width // 32, "num_key_value_heads": width // 32}
     model = build_model(tokenizer, architecture=architecture).to(device)
     examples = [tokenize_pairs([format_direct(r) for r in split], tokenizer, MAX_PROMPT_TOKENS, MAX_TARGET_TOKENS)
                 for split in (train, test)]

@@ -1,5 +1,5 @@
-"""Trained tactic models compared under one search budget: each model alone, all of them as an
-ensemble (the budget split equally, solved if any member solves), and under several tree shapes.
+"""Trained tactic models compared at equal search budget: all of them as an ensemble against each
+alone, and each under several search tree shapes.
 
 The models, the held-out theorems and the search settings come from finished run folders (the
 runs must share their data and evaluation settings); results are JSON-ready summaries of
@@ -8,7 +8,7 @@ runs must share their data and evaluation settings); results are JSON-ready summ
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import torch
 from hydra.utils import instantiate
@@ -79,16 +79,20 @@ def load_provers(runs: list[RunDir], label: Callable[[dict], str], device: str |
 
 
 def compare_ensemble(provers: Provers) -> dict:
-    """At one budget B: every model alone with B, every model with its share B/m, and the union."""
-    budget, names = provers.search.budget, list(provers.policies)
+    """m models, per-model budget b (the runs' evaluation budget): the ensemble searches with m·b split
+    equally (each member b, solved if any member solves), each model alone with the same m·b, and
+    each model alone with b (its share) — the paper's five models × 4k against one model at 20k."""
+    names, share = list(provers.policies), provers.search.budget
+    budget = share * len(names)
     with torch.random.fork_rng():
         torch.manual_seed(provers.seed)
         report = evaluate_ensemble([t.statement for t in provers.theorems], provers.env, provers.policies,
                                    provers.search.build(), budget, reference_lengths=provers.lengths())
+    alone = replace(provers.search, budget=budget)
     return {
         "budget": budget,
         "shares": dict(zip(names, split_budget(budget, [1.0] * len(names)))),
-        "single": {name: provers.run(policy, provers.search) for name, policy in provers.policies.items()},
+        "single": {name: provers.run(policy, alone) for name, policy in provers.policies.items()},
         "member_at_share": report["members"],
         "ensemble": without_results(report),
     }

@@ -43,29 +43,35 @@ def by_method(runs: list[RunDir]) -> dict[str, RunDir]:
     return {name: named[name] for name in sorted(named, key=lambda n: order.index(n) if n in order else len(order))}
 
 
+def percents(values) -> str:
+    return " | ".join("–" if v is None or math.isnan(v) else f"{v:.1f}" for v in values)
+
+
 def table3_markdown(runs: dict[str, RunDir]) -> str:
-    cells = lambda values: " | ".join("–" if v is None or math.isnan(v) else f"{v:.1f}" for v in values)  # noqa: E731
     lines = ["| method | epoch | " + " | ".join(f"pass@{k}" for k in KS) + " | "
              + " | ".join(f"paper pass@{k}" for k in KS) + " |", "|" + "---|" * (2 + 2 * len(KS))]
     for name, run in runs.items():
-        rows = run.metrics()[-1:] if name == START else run.metrics()
-        for m in rows:
+        for m in run.metrics()[-1:] if name == START else run.metrics():
             epoch = 0 if name == START else m["epoch"]
-            ours = cells(sampled_pass(m, k) for k in KS)
-            lines.append(f"| {name} | {epoch} | {ours} | {cells(paper_pass(name, epoch, k) for k in KS)} |")
+            lines.append(f"| {name} | {epoch} | {percents(sampled_pass(m, k) for k in KS)} | "
+                         f"{percents(paper_pass(name, epoch, k) for k in KS)} |")
     return "\n".join(lines) + "\n"
+
+
+def winners(values: dict[str, float]) -> str:
+    """The method with the highest value, or the tied ones."""
+    values = {name: v for name, v in values.items() if not math.isnan(v)}
+    if not values:
+        return "–"
+    best = [name for name, v in values.items() if v == max(values.values())]
+    return best[0] if len(best) == 1 else f"tie ({', '.join(best)})"
 
 
 def best_at_each_k(runs: dict[str, RunDir]) -> str:
     """Which method wins each pass@k at our last epoch, and in the paper at epoch 3."""
     trained = {name: run.metrics()[-1] for name, run in runs.items() if name != START}
-    lines = []
-    for k in KS:
-        ours = {name: sampled_pass(m, k) for name, m in trained.items() if not math.isnan(sampled_pass(m, k))}
-        paper = {name: TABLE3_COT_EPOCH3[name][k] for name in TABLE3_COT_EPOCH3}
-        winner = max(ours, key=ours.get) if ours else "–"
-        lines.append(f"- pass@{k}: ours **{winner}**, paper **{max(paper, key=paper.get)}**")
-    return "\n".join(lines) + "\n"
+    return "".join(f"- pass@{k}: ours **{winners({n: sampled_pass(m, k) for n, m in trained.items()})}**, "
+                   f"paper **{winners({n: TABLE3_COT_EPOCH3[n][k] for n in TABLE3_COT_EPOCH3})}**\n" for k in KS)
 
 
 def plot_table3(runs: dict[str, RunDir]):
