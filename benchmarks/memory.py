@@ -1,8 +1,8 @@
 """Peak memory of one benchmark phase, as the rise over the phase's start.
 
 GPU: the CUDA allocator's peak (`torch.cuda.max_memory_allocated`). CPU: the process's resident set,
-sampled every millisecond in a thread. glibc is told to hand large freed blocks straight back to the
-OS (`mallopt`), so the resident set follows the live tensors instead of keeping an earlier phase's high-water mark.
+sampled every millisecond in a thread; glibc is told to hand large freed blocks straight back to the
+OS (`mallopt`), so the resident set follows the live tensors, not an earlier phase's high-water mark.
 
     with PeakMemory(device) as peak:
         run_phase()

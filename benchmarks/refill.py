@@ -37,7 +37,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--warm-steps", type=int, default=80, help="CE steps before the timed epochs")
-    parser.add_argument("--n", type=float, default=4096, help="DCO budget N' (large, so the tiny model has confident examples to drop)")
+    parser.add_argument("--n", type=float, default=4096,
+                        help="DCO budget N' (large, so that the tiny model has confident examples to drop)")
     parser.add_argument("--threshold", type=float, default=0.1, help="ε: drop examples with F(N', p̂) ≤ ε")
     parser.add_argument("--width", type=int, default=64)
     parser.add_argument("--layers", type=int, default=2)

@@ -16,6 +16,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from memory import PeakMemory  # noqa: E402
 from omegaconf import OmegaConf  # noqa: E402
 
 from src.data.math import format_cot  # noqa: E402
@@ -37,10 +39,13 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def timed(fn) -> tuple[float, list]:
-    start = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - start, out
+def timed(fn) -> tuple[float, list, float]:
+    """(seconds, result, peak memory rise in MiB)."""
+    with PeakMemory() as peak:
+        start = time.perf_counter()
+        out = fn()
+        seconds = time.perf_counter() - start
+    return seconds, out, peak.mib
 
 
 def main() -> None:
@@ -56,9 +61,10 @@ def main() -> None:
     ids, mask = batch["prompt_ids"], batch["prompt_mask"]
 
     sampler.sample(ids[:1], mask[:1], 2)  # warm-up
-    batched_s, batched = timed(lambda: sampler.sample(ids, mask, args.samples))
-    one_by_one_s, one_by_one = timed(lambda: [[sampler.sample(ids[p:p + 1], mask[p:p + 1], 1)[0][0]
-                                               for _ in range(args.samples)] for p in range(len(ids))])
+    batched_s, batched, batched_mib = timed(lambda: sampler.sample(ids, mask, args.samples))
+    one_by_one_s, one_by_one, one_by_one_mib = timed(
+        lambda: [[sampler.sample(ids[p:p + 1], mask[p:p + 1], 1)[0][0] for _ in range(args.samples)]
+                 for p in range(len(ids))])
 
     def tokens(completions) -> int:
         return sum(len(c) for row in completions for c in row)
@@ -67,10 +73,10 @@ def main() -> None:
     print(f"tiny Llama ({sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters), "
           f"{args.prompts} prompts × {args.samples} samples, ≤ {args.max_new_tokens} new tokens, "
           f"{torch.get_num_threads()} CPU threads")
-    for name, seconds, completions in (("batched (HFSampler)", batched_s, batched),
-                                       ("one sample at a time", one_by_one_s, one_by_one)):
+    for name, seconds, completions, mib in (("batched (HFSampler)", batched_s, batched, batched_mib),
+                                            ("one sample at a time", one_by_one_s, one_by_one, one_by_one_mib)):
         print(f"{name:22s} {seconds:7.2f} s  {sequences / seconds:8.1f} samples/s  "
-              f"{tokens(completions) / seconds:9.0f} tokens/s")
+              f"{tokens(completions) / seconds:9.0f} tokens/s  peak memory +{mib:.0f} MiB")
     print(f"speed-up: {one_by_one_s / batched_s:.1f}×  (goal ≥ 5×)")
 
 

@@ -1,7 +1,7 @@
-"""The small direct-answer task the CPU benchmarks share: built-in MATH-style problems, a BPE trained
-on them, the tiny Llama of conf/model/tiny.yaml (narrower by default: 2 CPU cores), briefly trained with cross-entropy so that its
-answers carry real probability (a random model's log p̂ sits near −30 and nothing is ever dropped
-or sampled correctly).
+"""The small direct-answer task the benchmarks share: built-in MATH-style problems, a BPE trained on
+them, the tiny Llama of conf/model/tiny.yaml (narrower by default, for 2 CPU cores), briefly trained
+with cross-entropy so that its answers carry real probability (a random model's log p̂ sits near −30:
+nothing would ever be dropped or sampled correctly).
 """
 from __future__ import annotations
 

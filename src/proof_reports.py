@@ -41,13 +41,13 @@ def write_proof_lengths(root: Path, runs: list[RunDir]) -> str:
 
 
 def short_long_summary(runs: list[RunDir]) -> str:
-    """Solved fraction on the shortest and the longest third of the reference lengths, per model."""
+    """Solved fraction on the shorter and the longer half of the reference lengths, per model."""
     rows = {proof_label(r.meta()): r.eval_rows(r.metrics()[-1]["epoch"]) for r in runs}
     lengths = sorted({row["reference_length"] for rs in rows.values() for row in rs} - {None})
-    if len(lengths) < 3:
+    if len(lengths) < 2:
         return ""
-    third = len(lengths) // 3
-    short, long = lengths[:third], lengths[-third:]
+    half = len(lengths) // 2  # an odd middle length belongs to neither
+    short, long = lengths[:half], lengths[-half:]
 
     def solved(rs, keep):
         chosen = [r["solved"] for r in rs if r["reference_length"] in keep]
@@ -67,8 +67,9 @@ def write_proof_ensemble(root: Path, runs: list[RunDir]) -> str:
     verdict = "beats" if ensemble > single else "ties" if ensemble == single else "loses to"
     return (write_proof_lengths(root, runs)
             + f"\n## Ensemble vs single models at equal budget ({result['budget']} tactic samples)\n\n"
-            f"The ensemble of {len(result['single'])} models (each searching with its share of the budget, "
-            f"solved if any member solves) {verdict} the best single model, {best}, with the whole budget: "
+            f"The ensemble of {len(result['single'])} models (each searching with {min(result['shares'].values())}"
+            f" of the {result['budget']} samples; solved if any member solves) {verdict} the best single model, "
+            f"{best}, searching with all {result['budget']}: "
             f"{100 * ensemble:.1f}% vs {100 * single:.1f}%.\n\n{ensemble_table(result)}\n![ensemble](ensemble.png)\n")
 
 

@@ -3,7 +3,8 @@
 Table 3 compares CE, GRPO and DCO_a fine-tuning a *base model* (Llama-3-8B in the paper) that can
 already solve some problems. A tiny model trained from scratch has no such base, and GRPO cannot
 learn from a model that is never right, so at laptop scale the sweep first trains its own start:
-CE on the training solutions for `epochs` epochs, in <sweep>/warm_start/ (an ordinary run folder,
+CE on the training solutions for `epochs` epochs at learning rate `lr` (default: the sweep's), in
+<sweep>/warm_start/ (an ordinary run folder,
 evaluated once at its end), exported as a Hugging Face model folder <sweep>/warm_start/model that
 every run loads through `model.pretrained: ${hydra:sweep.dir}/warm_start/model`. A sweep folder that
 already holds the model (a resumed sweep) reuses it.
@@ -24,7 +25,7 @@ CROSS_ENTROPY = {"_target_": "src.objectives.cross_entropy.CrossEntropy"}
 log = logging.getLogger(__name__)
 
 
-def warm_start_config(config: DictConfig, run_dir: Path, epochs: int) -> DictConfig:
+def warm_start_config(config: DictConfig, run_dir: Path, epochs: int, lr: float | None = None) -> DictConfig:
     """The sweep's config as one CE run from scratch: no hub checkpoint, no rollout, no refill rule."""
     cfg = OmegaConf.create(OmegaConf.to_container(config, resolve=False))
     with open_dict(cfg):
@@ -37,14 +38,16 @@ def warm_start_config(config: DictConfig, run_dir: Path, epochs: int) -> DictCon
         cfg.data.refill = "off"
         cfg.trainer.max_epochs = epochs
         cfg.trainer.check_val_every_n_epoch = epochs  # evaluate the start once, when it is done
+        if lr is not None:
+            cfg.model.optimizer.lr = lr
     return cfg
 
 
 class WarmStart(Callback):
-    def __init__(self, epochs: int):
+    def __init__(self, epochs: int, lr: float | None = None):
         if epochs < 1:
             raise ValueError(f"warm_start.epochs must be >= 1, got {epochs}")
-        self.epochs = epochs
+        self.epochs, self.lr = epochs, lr
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         from src.models.checkpoint import load_run_model  # imported late: keeps Hydra start-up light
@@ -57,7 +60,7 @@ class WarmStart(Callback):
             log.info("warm start: reusing %s", export)
             return
         log.info("warm start: CE for %d epochs into %s", self.epochs, run.path)
-        train(warm_start_config(config, run.path, self.epochs), run.path)
+        train(warm_start_config(config, run.path, self.epochs, self.lr), run.path)
         model, tokenizer, _ = load_run_model(run)
         partial = run.path / ".model.partial"  # written whole, then renamed: a killed export is redone
         shutil.rmtree(partial, ignore_errors=True)

@@ -17,6 +17,8 @@ def test_option_composes(group, option, tmp_path):
     cfg = compose_config([f"{group}={option}"], run_dir=tmp_path, tiny=False)
     if group == "experiment":
         assert cfg.experiment_name == option  # experiments are global and name their output folder
+    elif group == "scale":
+        assert cfg.model.pretrained if option.startswith("paper") else cfg.model.architecture  # global overrides
     else:
         assert cfg[group] is not None
     if group == "objective":

@@ -52,6 +52,16 @@ def test_whole_proof_batches_keep_proofs_together_and_cover_every_step_once():
     assert list(sampler) == epochs[1]
 
 
+def test_ranks_share_one_dealing_of_whole_proofs():
+    proof_of_step = [p for p in range(9) for _ in range(p % 4 + 1)]  # 9 proofs, 21 steps
+    ranks = [WholeProofBatchSampler(proof_of_step, batch_size=4, seed=3, rank=r, world_size=2) for r in range(2)]
+    batches = [list(sampler) for sampler in ranks]
+    assert len(batches[0]) == len(batches[1]) == len(ranks[0]) == 3  # ⌈21 / (4 × 2)⌉ per rank
+    assert sorted(i for rank in batches for b in rank for i in b) == list(range(21))
+    with pytest.raises(ValueError, match="one proof per rank"):
+        WholeProofBatchSampler([0, 0, 1], batch_size=4, world_size=3)
+
+
 @pytest.fixture(scope="module")
 def datamodule():
     dm = ProofDataModule(builtin={"n_train": 30, "n_test": 4, "train_lengths": [1, 2, 3, 4], "test_lengths": [2, 3]},
@@ -79,7 +89,7 @@ def test_batches_carry_proof_ids_and_put_the_loss_on_the_tactic_only(datamodule)
 def test_validation_serves_theorems_then_training_steps(datamodule):
     theorems, steps = datamodule.val_dataloader()
     first = next(iter(theorems))
-    assert set(first) == {"name", "statement", "length", "header"} and first["length"] == [2, 3]
+    assert set(first) == {"index", "name", "statement", "length", "header"} and first["length"] == [2, 3]
     assert sum(len(b["index"]) for b in steps) == 5
 
 

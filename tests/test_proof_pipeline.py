@@ -1,5 +1,6 @@
 """Theorem proving end to end at tiny size: the HF tactic policy, fit + proof search through
 `src.run.train`, the ensemble and tree-shape reports, and the experiments' configs."""
+import importlib.util
 import math
 import os
 import subprocess
@@ -25,6 +26,7 @@ PROOF_TINY = [o for o in TINY if o.startswith(("model.", "trainer."))] + [
     "data.builtin.n_train=24", "data.builtin.n_test=4", "data.builtin.train_lengths=[1,2,3]",
     "data.builtin.test_lengths=[2,3]", "data.batch_size=16", "data.eval_train_steps=8",
     "data.max_prompt_tokens=96", "data.max_target_tokens=12", "evaluation.search.budget=8",
+    "trainer.check_val_every_n_epoch=1",
 ]
 PROOFS = ["data=proofs", "evaluation=proof_search", "objective=dco_step"]
 
@@ -63,6 +65,9 @@ def test_bad_search_and_env_settings_fail_early():
         SearchConfig(budget=0)
     with pytest.raises(ValueError, match="evaluation.env"):
         ProofSearchEvaluator(env="coq")
+    if importlib.util.find_spec("lean_interact") is None:  # the Lean backend says how to get it
+        with pytest.raises(ImportError, match="lean-interact"):
+            ProofSearchEvaluator(env="lean").env(header="import Mathlib")
 
 
 def test_proof_labels():
@@ -91,8 +96,8 @@ def test_fit_and_proof_search_write_a_complete_run(tmp_path):
 def test_ensemble_and_tree_shape_reports_from_trained_runs(tmp_path):
     for n_eff in (1, 8):
         run_dir = tmp_path / f"n_eff_{n_eff}"
-        train(compose_config(["experiment=proof_tree_shapes", *PROOF_TINY, f"objective.n_eff={n_eff}",
-                              "trainer.check_val_every_n_epoch=1"], run_dir=run_dir, tiny=False), run_dir)
+        train(compose_config(["experiment=proof_tree_shapes", *PROOF_TINY, f"objective.n_eff={n_eff}"],
+                             run_dir=run_dir, tiny=False), run_dir)
     report = write_report(tmp_path, "proof_ensemble").read_text()
     assert "| CE (N_eff=1), alone | 16 |" in report and "| N_eff=8, alone | 8 |" in report
     assert "| ensemble of 2 | 16 |" in report and (tmp_path / "ensemble.png").stat().st_size > 0

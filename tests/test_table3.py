@@ -7,17 +7,21 @@ import pytest
 from hydra.utils import instantiate
 
 from conftest import REPO, TINY, compose_config
-from src.figures.table3 import write_table3
+from src.figures.table3 import KS, write_table3
 from src.report import write_report
 from src.utils.io import atomic_write_jsonl
 from src.utils.run_dir import RunDir
+from src.warm_start import warm_start_config
 
 ROLLOUTS = {"cross_entropy": "NoneType", "grpo": "GroupRollout", "dco_approx": "PassRateRollout",
             "dco_approx_tiny": "PassRateRollout"}  # objective option → the sampling glue it brings
 
 
-@pytest.mark.parametrize("experiment,objective", [("table3_cot", o) for o in ("cross_entropy", "grpo", "dco_approx_tiny")]
-                         + [("table3_cot_paper", o) for o in ("cross_entropy", "grpo", "dco_approx")])
+SWEEPS = {"table3_cot": ("cross_entropy", "grpo", "dco_approx_tiny"),
+          "table3_cot_paper": ("cross_entropy", "grpo", "dco_approx")}
+
+
+@pytest.mark.parametrize("experiment,objective", [(e, o) for e, options in SWEEPS.items() for o in options])
 def test_every_sweep_member_composes_with_its_rollout(tmp_path, experiment, objective):
     cfg = compose_config([f"experiment={experiment}", f"objective={objective}"], run_dir=tmp_path, tiny=False)
     assert cfg.data.prompt_format == "cot" and list(cfg.evaluation.pass_ks) == [1, 16, 64]
@@ -28,12 +32,25 @@ def test_every_sweep_member_composes_with_its_rollout(tmp_path, experiment, obje
         assert cfg.data.refill == "exact" and rollout.samples == (8 if objective.endswith("_tiny") else 64)
 
 
-def fake_run(root, name, objective, passes, role=None):
+def test_the_warm_start_is_plain_cross_entropy_from_scratch(tmp_path):
+    sweep_member = compose_config(["experiment=table3_cot", "objective=dco_approx_tiny"], tiny=False)
+    cfg = warm_start_config(sweep_member, tmp_path / "warm_start", epochs=2, lr=1e-3)
+    assert cfg.objective._target_.endswith("CrossEntropy") and "rollout" not in cfg
+    assert cfg.model.pretrained is None and cfg.data.refill == "off" and cfg.model.optimizer.lr == 1e-3
+    assert cfg.trainer.max_epochs == cfg.trainer.check_val_every_n_epoch == 2
+    assert cfg.paths.run_dir == str(tmp_path / "warm_start")
+
+
+def fake_run(root, name, objective, passes, role=None, last_epoch_correct=None):
+    """A completed run folder; `last_epoch_correct`: per-problem correct counts out of 64 samples."""
     run = RunDir(root / name)
     run.update_meta(status="completed", experiment="table3_cot", resolved_source="builtin",
                     objective={"name": objective}, **({"role": role} if role else {}))
-    atomic_write_jsonl(run.metrics_file, [{"epoch": e, "test": {"coverage": {}, "pass": dict(zip(("1", "16", "64"), p))}}
-                                          for e, p in enumerate(passes, start=1)])
+    atomic_write_jsonl(run.metrics_file, [{"epoch": epoch, "test": {"coverage": {}, "pass": dict(zip(KS, values))}}
+                                          for epoch, values in enumerate(passes, start=1)])
+    if last_epoch_correct is not None:
+        rows = [{"n_samples": 64, "n_correct": correct} for correct in last_epoch_correct]
+        atomic_write_jsonl(run.eval_rows_file(len(passes)), rows)
     return run
 
 
@@ -41,13 +58,15 @@ def test_report_puts_each_epoch_beside_the_paper_and_names_the_winners(tmp_path)
     fake_run(tmp_path, "warm_start", "cross_entropy", [(0.02, 0.15, 0.30)], role="warm_start")
     fake_run(tmp_path, "0_cross_entropy", "cross_entropy", [(0.03, 0.2, 0.35)] * 3)
     fake_run(tmp_path, "1_grpo", "grpo", [(0.05, 0.2, 0.25)] * 3)
-    fake_run(tmp_path, "2_dco_approx_tiny", "dco_approx", [(0.02, 0.25, 0.40)] * 3)
+    fake_run(tmp_path, "2_dco_approx_tiny", "dco_approx", [(0.02, 0.25, 0.40)] * 3, last_epoch_correct=[0, 0, 0, 5, 64])
     report = write_report(tmp_path).read_text()
     assert "| start | 0 | 2.0 | 15.0 | 30.0 | – | – | – |" in report
     assert "| GRPO | 3 | 5.0 | 20.0 | 25.0 | 12.6 | 35.8 | 46.3 |" in report
     assert "| DCO_a | 3 | 2.0 | 25.0 | 40.0 | 8.3 | 42.6 | 63.1 |" in report
-    assert "- pass@1: ours **GRPO**, paper **GRPO**" in report and "- pass@64: ours **DCO_a**, paper **DCO_a**" in report
-    assert "- pass@16: ours **DCO_a**" in report and (tmp_path / "table3.png").stat().st_size > 0
+    assert "- pass@1: ours **GRPO** (CE 3.0, GRPO 5.0, DCO_a 2.0 [" in report
+    assert "- pass@64: ours **DCO_a**" in report and report.count("paper **DCO_a**") == 2
+    assert "- pass@16: ours **DCO_a** (CE 20.0, GRPO 20.0, DCO_a 25.0 [0, 76])" in report  # interval from its rows
+    assert (tmp_path / "table3.png").stat().st_size > 0
 
 
 def test_ties_are_reported_as_ties(tmp_path):

@@ -1,10 +1,11 @@
 """Training batches made of whole proofs, so a proof-level objective (DCOProof) sees every step.
 
-Each epoch the proofs are dealt, in a fresh seeded order, to the currently lightest of
-⌈steps / batch_size⌉ batches. The number of batches is the same every epoch (Lightning reads it
-once); batch sizes differ by at most the longest proof. A proof longer than `batch_size` still
-lands in one batch, so that batch is larger than nominal (the loss is normalised by the nominal
-size, `src.objectives.base.reduce_losses`).
+Each epoch the proofs are dealt, in a fresh seeded order, to the currently lightest of a fixed
+number of batches (about steps / batch_size, a multiple of the number of ranks). The number of
+batches is the same every epoch (Lightning reads it once); batch sizes differ by at most the
+longest proof. A proof longer than `batch_size` still lands in one batch, so that batch is larger
+than nominal (the loss is normalised by the nominal size, `src.objectives.base.reduce_losses`).
+Under data parallelism every rank deals the same batches and takes every `world_size`-th one.
 """
 from __future__ import annotations
 
@@ -16,20 +17,26 @@ import numpy as np
 
 
 class WholeProofBatchSampler:
-    def __init__(self, proof_of_step: Sequence[int], batch_size: int, seed: int = 0):
-        if batch_size < 1 or not len(proof_of_step):
-            raise ValueError(f"need at least one step and batch_size ≥ 1, got {len(proof_of_step)}, {batch_size}")
+    def __init__(self, proof_of_step: Sequence[int], batch_size: int, seed: int = 0, rank: int = 0,
+                 world_size: int = 1):
         steps: dict[int, list[int]] = {}
         for index, proof in enumerate(proof_of_step):
             steps.setdefault(int(proof), []).append(index)
         self.proofs = list(steps.values())
+        if batch_size < 1 or len(self.proofs) < world_size:
+            raise ValueError(f"need batch_size ≥ 1 and at least one proof per rank, got batch_size={batch_size}, "
+                             f"{len(self.proofs)} proofs, {world_size} ranks")
         self.batch_size, self.seed, self.epoch = batch_size, seed, 0
-        self.num_batches = min(len(self.proofs), math.ceil(len(proof_of_step) / batch_size))
+        self.rank, self.world_size = rank, world_size
+        per_rank = math.ceil(len(proof_of_step) / (batch_size * world_size))
+        self.batches_per_rank = max(1, min(per_rank, len(self.proofs) // world_size))
 
     def batches(self, epoch: int) -> list[list[int]]:
+        """Every rank's batches of `epoch`, dealt the same way on every rank."""
+        count = self.batches_per_rank * self.world_size
         order = np.random.default_rng((self.seed, epoch)).permutation(len(self.proofs))
-        lightest = [(0, b) for b in range(self.num_batches)]  # (steps so far, batch)
-        batches: list[list[int]] = [[] for _ in range(self.num_batches)]
+        lightest = [(0, b) for b in range(count)]  # (steps so far, batch)
+        batches: list[list[int]] = [[] for _ in range(count)]
         for p in order:
             load, b = heapq.heappop(lightest)
             batches[b] += self.proofs[p]
@@ -37,15 +44,15 @@ class WholeProofBatchSampler:
         return batches
 
     def __iter__(self) -> Iterator[list[int]]:
-        batches = self.batches(self.epoch)
+        batches = self.batches(self.epoch)[self.rank::self.world_size]
         self.epoch += 1
         yield from batches
 
     def __len__(self) -> int:
-        return self.num_batches
+        return self.batches_per_rank
 
     def state_dict(self) -> dict:
         return {"epoch": self.epoch}
 
     def load_state_dict(self, state: dict) -> None:
-        self.epoch = state["epoch"]
+        self.epoch = int(state["epoch"])

@@ -5,8 +5,12 @@ per step shared by the steps of one proof; `WholeProofBatchSampler` keeps every 
 micro-batch, as `DCOProof` needs. Validation has up to two loaders, read by
 `src.evaluation.proof_evaluator.ProofSearchEvaluator`:
 
-0. held-out theorems (name, statement, reference length, header) to prove by search;
+0. held-out theorems (index, name, statement, reference length, header) to prove by search;
 1. a fixed subset of `eval_train_steps` training steps, whose teacher-forced log p̂ tracks confidence.
+
+Under data parallelism (the trainer configs set `use_distributed_sampler: false`) the module shards
+its own loaders: `batch_size` steps per rank, and each rank a contiguous share of both validation
+sets, which the evaluator gathers by index.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from src.data.lean import tactic_example
 from src.data.proof_batches import WholeProofBatchSampler
 from src.data.proof_sources import HeldOutTheorem, ProofSplits, load_proofs
 from src.data.tokenized import Example, collate, tokenize_pairs
+from src.utils.distributed import share
 
 
 def collate_steps(steps: list[tuple[Example, int]], pad_id: int) -> dict:
@@ -31,16 +36,17 @@ def collate_steps(steps: list[tuple[Example, int]], pad_id: int) -> dict:
     return batch
 
 
-def collate_theorems(theorems: list[HeldOutTheorem]) -> dict[str, list]:
-    return {"name": [t.name for t in theorems], "statement": [t.statement for t in theorems],
-            "length": [t.length for t in theorems], "header": [t.header for t in theorems]}
+def collate_theorems(theorems: list[tuple[int, HeldOutTheorem]]) -> dict[str, list]:
+    return {"index": [i for i, _ in theorems], "name": [t.name for _, t in theorems],
+            "statement": [t.statement for _, t in theorems], "length": [t.length for _, t in theorems],
+            "header": [t.header for _, t in theorems]}
 
 
 class ProofDataModule(pl.LightningDataModule):
     def __init__(self, source: str = "builtin", path: str | None = None, eval_path: str | None = None,
                  eval_split: str | None = "test", n_train: int | None = None, n_test: int | None = None,
                  builtin: dict | None = None, batch_size: int = 64, eval_batch_size: int = 8,
-                 max_prompt_tokens: int = 224, max_target_tokens: int = 32, eval_train_steps: int = 256,
+                 max_prompt_tokens: int = 128, max_target_tokens: int = 16, eval_train_steps: int = 256,
                  seed: int = 0):
         super().__init__()
         self.source_args = dict(source=source, path=path, eval_path=eval_path, eval_split=eval_split,
@@ -74,8 +80,13 @@ class ProofDataModule(pl.LightningDataModule):
         proof_number = {proof: i for i, proof in enumerate(dict.fromkeys(p.proof_id for p in pairs))}
         self.train_steps = [(Example(e.index, e.prompt_ids, e.target_ids, p.proof_id, p.tactic),
                              proof_number[p.proof_id]) for e, p in zip(examples, pairs)]
-        self.proof_sampler = WholeProofBatchSampler([proof for _, proof in self.train_steps],
-                                                    self.batch_size, seed=self.seed)
+        rank, world_size = self._rank_and_world()
+        self.proof_sampler = WholeProofBatchSampler([proof for _, proof in self.train_steps], self.batch_size,
+                                                    seed=self.seed, rank=rank, world_size=world_size)
+
+    def _rank_and_world(self) -> tuple[int, int]:
+        trainer = self.trainer
+        return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
 
     @property
     def collate_fn(self):
@@ -85,14 +96,15 @@ class ProofDataModule(pl.LightningDataModule):
         return DataLoader(self.train_steps, batch_sampler=self.proof_sampler, collate_fn=self.collate_fn)
 
     def val_dataloader(self) -> list[DataLoader]:
-        loaders = [DataLoader(self.splits.test, batch_size=self.eval_batch_size, shuffle=False,
-                              collate_fn=collate_theorems)]
+        rank, world_size = self._rank_and_world()
+        theorems = share(list(enumerate(self.splits.test)), rank, world_size)
+        loaders = [DataLoader(theorems, batch_size=self.eval_batch_size, collate_fn=collate_theorems)]
         if self.eval_train_steps:
             steps = self.train_steps
             if self.eval_train_steps < len(steps):
                 keep = np.random.default_rng(self.seed).choice(len(steps), size=self.eval_train_steps, replace=False)
                 steps = [steps[i] for i in sorted(keep)]
-            loaders.append(DataLoader(steps, batch_size=64, shuffle=False, collate_fn=self.collate_fn))
+            loaders.append(DataLoader(share(steps, rank, world_size), batch_size=64, collate_fn=self.collate_fn))
         return loaders
 
     def state_dict(self) -> dict:

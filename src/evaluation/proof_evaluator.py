@@ -5,6 +5,10 @@ Every held-out theorem (validation loader 0 of `ProofDataModule`) is searched wi
 by `src.search.tree_search.summarize`: pass@budget overall and by reference proof length, and the
 lengths of the proofs found. Training steps (loader 1) give the teacher-forced per-step log p̂,
 the confidence DCO_step limits.
+
+Under data parallelism each rank searches its share of the theorems; rows are keyed by theorem
+index, gathered and summarised on rank 0, and the metrics broadcast so every rank logs the same.
+Search runs a data-dependent number of forward passes, so sharded weights (FSDP, ZeRO-3) are refused.
 """
 from __future__ import annotations
 
@@ -19,6 +23,7 @@ from src.models.logprobs import target_logp
 from src.search.backends import ENVS, make_env
 from src.search.env import ProofEnv
 from src.search.tree_search import BestFirstSearch, SearchResult, SearchStrategy, ShapedTreeSearch, summarize
+from src.utils.distributed import broadcast_from_rank_zero, merge_on_rank_zero, parameters_are_sharded, rank_and_world
 
 THEOREMS, TRAIN_STEPS = 0, 1  # validation loaders
 STRATEGIES = ("shaped", "best_first")
@@ -55,7 +60,7 @@ class ProofSearchEvaluator:
     (`lean`: {mathlib, lean_version, timeout}); `max_prompt_tokens`: as in training."""
 
     def __init__(self, search: dict | None = None, sampling: dict | None = None, env: str = "builtin",
-                 lean: dict | None = None, max_prompt_tokens: int = 224, seed: int = 0):
+                 lean: dict | None = None, max_prompt_tokens: int = 128, seed: int = 0):
         self.search, self.sampling = SearchConfig(**(search or {})), SamplingConfig(**(sampling or {}))
         self.strategy = self.search.build()
         self.env_kind, self.lean_options = env, dict(lean or {})
@@ -66,9 +71,9 @@ class ProofSearchEvaluator:
         self.start()
 
     def start(self) -> None:
-        self.results: list[SearchResult] = []
-        self.rows: list[dict] = []
-        self.train_logp: list[float] = []
+        self.results: dict[int, SearchResult] = {}  # by theorem index
+        self.rows: dict[int, dict] = {}
+        self.train_logp: dict[int, float] = {}  # by training-step index
 
     def env(self, header: str) -> ProofEnv:
         if header not in self.envs:
@@ -78,24 +83,33 @@ class ProofSearchEvaluator:
     @torch.no_grad()
     def step(self, module, batch: dict, batch_idx: int, dataloader_idx: int) -> None:
         if dataloader_idx == TRAIN_STEPS:
-            self.train_logp += target_logp(module.model, batch).double().tolist()
+            self.train_logp.update(zip(batch["index"].tolist(), target_logp(module.model, batch).double().tolist()))
             return
+        if parameters_are_sharded(module.model):
+            raise ValueError("proof search runs a different number of forward passes on each rank, which "
+                             "sharded weights (FSDP, DeepSpeed ZeRO-3) do not allow; use trainer=ddp")
         policy = HFTacticPolicy(module.model, module.tokenizer, self.sampling, self.max_prompt_tokens)
         devices = [module.device] if module.device.type == "cuda" else []
         with torch.random.fork_rng(devices=devices):  # searching never shifts the training RNG
             torch.manual_seed(self.seed * 100_003 + module.current_epoch * 1009 + batch_idx)
-            for name, statement, length, header in zip(batch["name"], batch["statement"], batch["length"],
-                                                       batch["header"]):
+            for index, name, statement, length, header in zip(batch["index"], batch["name"], batch["statement"],
+                                                              batch["length"], batch["header"]):
                 result = self.strategy.search(self.env(header), statement, policy, self.search.budget)
-                self.results.append(result)
-                self.rows.append(result_row(name, length, result))
+                self.results[index] = result
+                self.rows[index] = result_row(name, length, result)
 
     def finish(self, module) -> tuple[dict, list[dict]]:
-        """(metrics, one row per held-out theorem) for the epoch just evaluated."""
-        lengths = [row["reference_length"] for row in self.rows]
-        known = lengths if lengths and None not in lengths else None
-        metrics = {"test": summarize(self.results, self.search.budget, known)}
-        if self.train_logp:
-            mean = sum(self.train_logp) / len(self.train_logp)
-            metrics["train"] = {"step_logp": mean, "step_p": sum(map(math.exp, self.train_logp)) / len(self.train_logp)}
-        return metrics, self.rows
+        """(metrics, one row per held-out theorem) for the epoch just evaluated: the rows only on
+        rank 0, the same metrics on every rank."""
+        results, rows = merge_on_rank_zero(self.results), merge_on_rank_zero(self.rows)
+        train_logp = list(merge_on_rank_zero(self.train_logp).values())
+        order = sorted(rows)
+        metrics = {}
+        if rank_and_world()[0] == 0:
+            lengths = [rows[i]["reference_length"] for i in order]
+            known = lengths if lengths and None not in lengths else None
+            metrics["test"] = summarize([results[i] for i in order], self.search.budget, known)
+            if train_logp:
+                metrics["train"] = {"step_logp": sum(train_logp) / len(train_logp),
+                                    "step_p": sum(map(math.exp, train_logp)) / len(train_logp)}
+        return broadcast_from_rank_zero(metrics), [rows[i] for i in order]

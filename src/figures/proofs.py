@@ -4,6 +4,7 @@ the JSON that src/proof_reports.py writes next to the runs)."""
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from src.figures.plotting import plt, save_figure
 from src.utils.run_dir import RunDir
@@ -44,6 +45,7 @@ def plot_solved_by_length(runs: list[RunDir]):
     budget = runs[0].metrics()[-1]["test"]["budget"] if runs else "?"
     ax.set(xlabel="reference proof length (steps)", ylabel=f"solved at budget {budget}", ylim=(0, 1.02),
            title="Held-out theorems solved, by proof length")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, title="model (overall)", title_fontsize=7)
     return fig
@@ -63,7 +65,7 @@ def solved_by_length_table(runs: list[RunDir]) -> str:
         step_p = last.get("train", {}).get("step_p")
         lines.append(f"| {proof_label(run.meta())} | {last['epoch']} | {_percent(test['pass@budget'])} | "
                      + " | ".join(_percent(by_length.get(n)) for n in lengths)
-                     + f" | {mean_found} | {'–' if step_p is None else f'{step_p:.3f}'} |")
+                     + f" | {mean_found} | {'–' if step_p is None else f'{step_p:.3g}'} |")
     return "\n".join(lines) + "\n"
 
 
@@ -78,6 +80,7 @@ def draw_proof_run_curves(run: RunDir) -> list:
                 label=f"epoch {m['epoch']} ({_percent(m['test']['pass@budget'])}%)")
     ax.set(xlabel="reference proof length", ylabel=f"solved at budget {metrics[-1]['test']['budget']}",
            ylim=(0, 1.02), title=proof_label(run.meta()))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return [save_figure(fig, run.curves / "solved_by_length.png")]
@@ -94,7 +97,7 @@ def plot_ensemble(result: dict):
     x = np.arange(len(names))
     bars.bar(x - 0.2, [result["single"][n]["pass@budget"] for n in names], 0.4, label=f"alone, budget {budget}")
     bars.bar(x + 0.2, [result["member_at_share"][n]["pass@budget"] for n in names], 0.4,
-             label="alone, its share of the budget")
+             label=f"alone, its share ({min(result['shares'].values())})")
     bars.axhline(result["ensemble"]["pass@budget"], color="k", ls="--", label=f"ensemble, budget {budget}")
     bars.set_xticks(x, names, rotation=20, fontsize=8)
     bars.set(ylabel="held-out theorems solved", ylim=(0, 1.02), title="Ensemble vs single models, equal budget")
@@ -106,6 +109,7 @@ def plot_ensemble(result: dict):
     by_length = _by_length(result["ensemble"])
     lines.plot(list(by_length), list(by_length.values()), "k--o", ms=3, label="ensemble")
     lines.set(xlabel="reference proof length", ylabel=f"solved at budget {budget}", ylim=(0, 1.02))
+    lines.xaxis.set_major_locator(MaxNLocator(integer=True))
     lines.grid(alpha=0.3)
     lines.legend(fontsize=7)
     return fig

@@ -19,7 +19,7 @@ def load_run_model(run: RunDir, device: str | torch.device = "cpu"
     tokenizer = AutoTokenizer.from_pretrained(str(run.tokenizer))
     architecture = OmegaConf.to_container(cfg.model.architecture) if cfg.model.architecture else None
     model = build_model(tokenizer, pretrained=cfg.model.pretrained, architecture=architecture, dtype=cfg.model.dtype)
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)["state_dict"]  # our own file
+    state = torch.load(checkpoint, map_location="cpu", weights_only=True)["state_dict"]
     model.load_state_dict({key.removeprefix("model."): value for key, value in state.items()
                            if key.startswith("model.")})
     return model.to(device).eval(), tokenizer, cfg

@@ -21,7 +21,8 @@ class GroupRollout:
     def __init__(self, group_size: int = 8, sampling: dict | None = None, answer_format: str = "cot",
                  grading_timeout: float = 5.0, kl_coef: float = 0.0):
         if group_size < 2:
-            raise ValueError(f"rollout.group_size must be >= 2 (advantages compare samples of one prompt), got {group_size}")
+            raise ValueError(f"rollout.group_size must be >= 2 (advantages compare the samples of a prompt), "
+                             f"got {group_size}")
         self.group_size = group_size
         self.sampling = SamplingConfig(**(sampling or {}))
         self.answer_format, self.grading_timeout = answer_format, grading_timeout
