@@ -101,10 +101,11 @@ class WandbMedia(pl.Callback):
         if trainer.sanity_checking or not metrics:
             return
         experiment, epoch = trainer.logger.experiment, metrics[-1]["epoch"]
-        ns = list(metrics[-1]["test"]["coverage"])
-        table = wandb.Table(columns=["epoch", *[f"pass@{n}" for n in ns]],
-                            data=[[m["epoch"], *[m["test"]["coverage"][n] for n in ns]] for m in metrics])
-        media = {"pass_at_n": table, "epoch": epoch}
+        media = {"epoch": epoch}
+        if "coverage" in metrics[-1]["test"]:  # MATH runs; other evaluators log their figures only
+            ns = list(metrics[-1]["test"]["coverage"])
+            data = [[m["epoch"], *[m["test"]["coverage"][n] for n in ns]] for m in metrics]
+            media["pass_at_n"] = wandb.Table(columns=["epoch", *[f"pass@{n}" for n in ns]], data=data)
         rows = self.run.eval_rows(epoch) if self.run.eval_rows_file(epoch).exists() else []
         if rows and "greedy_logp" in rows[0]:
             media["greedy_logp"] = wandb.Histogram([r["greedy_logp"] for r in rows])

@@ -17,7 +17,8 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("WANDB_MODE", "offline")
-torch.set_num_threads(min(2, torch.get_num_threads()))
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # tiny models: threads cost more than they bring (subprocesses too)
+torch.set_num_threads(1)
 
 # Small enough to fit and evaluate in seconds on one CPU core.
 TINY = [

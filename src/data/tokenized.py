@@ -19,12 +19,12 @@ class Example:
 
 def tokenize_pairs(pairs: Sequence[tuple[str, str]], tokenizer: PreTrainedTokenizerBase,
                    max_prompt_tokens: int, max_target_tokens: int) -> list[Example]:
-    """BOS + prompt (left-truncated: the question's end and the answer cue survive) → target + EOS."""
+    """BOS (if the tokenizer has one) + prompt (left-truncated: the question's end and the answer cue survive) → target + EOS."""
     prompts = tokenizer([p for p, _ in pairs], add_special_tokens=False).input_ids
     targets = tokenizer([t for _, t in pairs], add_special_tokens=False).input_ids
+    bos = [] if tokenizer.bos_token_id is None else [tokenizer.bos_token_id]  # Qwen2.5 has no BOS
     return [
-        Example(i, [tokenizer.bos_token_id] + p[-(max_prompt_tokens - 1):],
-                (t + [tokenizer.eos_token_id])[:max_target_tokens])
+        Example(i, bos + p[-(max_prompt_tokens - len(bos)):], (t + [tokenizer.eos_token_id])[:max_target_tokens])
         for i, (p, t) in enumerate(zip(prompts, targets))
     ]
 
