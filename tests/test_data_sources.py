@@ -60,7 +60,7 @@ def write_lines(path: Path, *lines: str) -> Path:
 
 def test_malformed_json_names_file_and_line(tmp_path):
     path = write_lines(tmp_path / "bad.jsonl", json.dumps(record().to_dict()), "{not json")
-    with pytest.raises(DataFormatError, match=rf"bad.jsonl:2: malformed JSON"):
+    with pytest.raises(DataFormatError, match=r"bad.jsonl:2: malformed JSON"):
         read_jsonl(path)
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
+
+from src.utils.io import atomic_write_jsonl
 
 
 class DataFormatError(ValueError):
@@ -92,19 +93,6 @@ def _numbered_rows(path: Path) -> list[tuple[int, dict]]:
 
 
 def write_jsonl(path: str | os.PathLike, rows: Iterable[Mapping | MathRecord]) -> Path:
-    """Write rows (dicts or dataclasses) as JSON lines, atomically: temp file in the same folder, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            for row in rows:
-                out.write(json.dumps(asdict(row) if is_dataclass(row) else dict(row)) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp_name, 0o644)  # mkstemp creates 0600
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return path
+    """Write rows (dicts or dataclasses) as JSON lines, atomically."""
+    atomic_write_jsonl(path, (asdict(row) if is_dataclass(row) else dict(row) for row in rows))
+    return Path(path)

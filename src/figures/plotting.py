@@ -9,7 +9,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from src.utils.io import atomic_write_text  # noqa: E402,F401  (re-exported for figure modules)
 
 
 def save_figure(fig, path: str | Path) -> Path:
