@@ -25,7 +25,7 @@ def plot_table1(run: RunDir):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     metrics = run.metrics()
     for n in NS:
-        axes[0].plot([m["epoch"] for m in metrics], [m["test"]["coverage"][n] for m in metrics], "-o", ms=3,
+        axes[0].plot([m["epoch"] for m in metrics], [m["test"]["coverage"].get(n, float("nan")) for m in metrics], "-o", ms=3,
                      label=f"pass@{n}")
         axes[1].plot(list(TABLE1_CE), [TABLE1_CE[e][n] / 100 for e in TABLE1_CE], "--o", ms=3, label=f"pass@{n}")
     axes[0].set(title=f"ours: {run_label(run.meta())}, {source_note([run.meta()])}", xlabel="epoch", ylabel="pass@N")
