@@ -31,7 +31,7 @@ def test_table1(tmp_path):
 
 @pytest.mark.slow
 def test_fig1(tmp_path):
-    report = run_experiment("fig1_confidence", tmp_path, "hydra.sweeper.params.objective.n=1,16")
+    report = run_experiment("fig1_confidence", tmp_path, "objective.n=1,16")
     assert "greedy accuracy" in report
     for png in ("fig1ab_ce_confidence.png", "fig1c_confidence_factor.png", "fig1d_confidence_by_budget.png"):
         assert (tmp_path / png).exists()
@@ -39,6 +39,6 @@ def test_fig1(tmp_path):
 
 @pytest.mark.slow
 def test_fig2_with_budget_advice(tmp_path):
-    report = run_experiment("fig2_pareto", tmp_path, "hydra.sweeper.params.objective.n=1,4,16")
+    report = run_experiment("fig2_pareto", tmp_path, "objective.n=1,4,16")
     assert "train with N′" in report and (tmp_path / "budget_advice.json").exists()
     assert (tmp_path / "fig2_pareto.png").exists()
