@@ -4,7 +4,7 @@ cache prefilled once and shared by its samples) against drawing the same samples
 Same tiny Llama (conf/model/tiny.yaml, random weights, so nearly every sample runs to the token limit),
 same built-in chain-of-thought prompts, same number of samples and tokens. Goal: ≥ 5× on CPU.
 
-    python benchmarks/sampling.py [--prompts 4 --samples 16 --max-new-tokens 64 --threads 2]
+    python benchmarks/sampling.py [--prompts 4 --samples 16 --max-new-tokens 64 --threads 1]
 """
 from __future__ import annotations
 
@@ -35,7 +35,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--prompts", type=int, default=4)
     parser.add_argument("--samples", type=int, default=16, help="samples per prompt")
     parser.add_argument("--max-new-tokens", type=int, default=64)
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (more than the free cores slows both loops down)")
     return parser.parse_args()
 
 

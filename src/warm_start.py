@@ -4,10 +4,10 @@ Table 3 compares CE, GRPO and DCO_a fine-tuning a *base model* (Llama-3-8B in th
 already solve some problems. A tiny model trained from scratch has no such base, and GRPO cannot
 learn from a model that is never right, so at laptop scale the sweep first trains its own start:
 CE on the training solutions for `epochs` epochs at learning rate `lr` (default: the sweep's), in
-<sweep>/warm_start/ (an ordinary run folder,
-evaluated once at its end), exported as a Hugging Face model folder <sweep>/warm_start/model that
-every run loads through `model.pretrained: ${hydra:sweep.dir}/warm_start/model`. A sweep folder that
-already holds the model (a resumed sweep) reuses it.
+<sweep>/warm_start/ (an ordinary run folder, evaluated once at its end), exported as a Hugging Face
+model folder <sweep>/warm_start/model that every run loads through
+`model.pretrained: ${hydra:sweep.dir}/warm_start/model`. A sweep folder that already holds the model
+(a resumed sweep) reuses it.
 """
 from __future__ import annotations
 
