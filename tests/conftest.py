@@ -32,6 +32,13 @@ TINY = [
     "evaluation.samples_per_problem=4", "evaluation.pass_ks=[1,4]", "evaluation.coverage_ns=[1,4,16]",
 ]
 
+# One on-policy training step in the chain-of-thought format (DCO_a, GRPO), evaluated on 2 problems.
+COT_ONE_STEP = [
+    "data.prompt_format=cot", "data.max_target_tokens=32", "data.batch_size=4", "data.eval_problems=2",
+    "data.eval_train_problems=0", "evaluation.samples_per_problem=2", "evaluation.pass_ks=[1,2]",
+    "trainer.limit_train_batches=1", "trainer.log_every_n_steps=1",
+]
+
 
 def compose_config(overrides: list[str], run_dir: Path | None = None, tiny: bool = True) -> DictConfig:
     """Compose conf/config.yaml with `overrides` (after the tiny defaults), outside a Hydra app."""

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from conftest import compose_config
+from conftest import COT_ONE_STEP, compose_config
 from scripted_sampler import fake_module, prompt_batch, use_scripted_sampler
 from src.data.refill import RefillBatchSampler
 from src.objectives import DCOApprox
@@ -99,10 +99,7 @@ def test_the_refill_sampler_drops_solved_examples_and_tops_the_batch_up(monkeypa
 
 
 def test_dco_approx_trains_one_step_on_cpu(tmp_path):
-    cfg = compose_config(["objective=dco_approx", "rollout.samples=2", "rollout.warmup_steps=0",
-                          "data.prompt_format=cot", "data.max_target_tokens=32", "data.batch_size=4",
-                          "data.eval_problems=2", "data.eval_train_problems=0", "evaluation.samples_per_problem=2",
-                          "evaluation.pass_ks=[1,2]", "trainer.limit_train_batches=1", "trainer.log_every_n_steps=1"],
+    cfg = compose_config(["objective=dco_approx", "rollout.samples=2", "rollout.warmup_steps=0", *COT_ONE_STEP],
                          run_dir=tmp_path)
     metrics = train(cfg, tmp_path)
     assert RunDir(tmp_path).completed and set(metrics["test"]["pass"]) == {"1", "2"}

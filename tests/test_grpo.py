@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from conftest import compose_config
+from conftest import COT_ONE_STEP, compose_config
 from scripted_sampler import fake_module, prompt_batch, use_scripted_sampler
 from src.objectives import GRPO, group_advantages, reduce_losses
 from src.rollouts.groups import GroupRollout
@@ -88,10 +88,7 @@ def test_rollout_batch_holds_each_prompts_group_with_rewards(monkeypatch, token_
 
 
 def test_grpo_trains_one_step_on_cpu_with_a_frozen_reference(tmp_path):
-    cfg = compose_config(["objective=grpo", "objective.kl_coef=0.05", "rollout.group_size=2",
-                          "data.prompt_format=cot", "data.max_target_tokens=32", "data.batch_size=4",
-                          "data.eval_problems=2", "data.eval_train_problems=0", "evaluation.samples_per_problem=2",
-                          "evaluation.pass_ks=[1,2]", "trainer.limit_train_batches=1", "trainer.log_every_n_steps=1"],
+    cfg = compose_config(["objective=grpo", "objective.kl_coef=0.05", "rollout.group_size=2", *COT_ONE_STEP],
                          run_dir=tmp_path)
     train(cfg, tmp_path)
     assert RunDir(tmp_path).completed
