@@ -1,0 +1,44 @@
+"""Figure 2a's budget advice, on hand-written run folders (no training)."""
+import json
+
+import pytest
+
+from src.figures.fig2_pareto import best_epoch_coverage, budget_advice
+from src.utils.run_dir import RunDir
+
+
+def write_run(root, name, objective, coverage_by_epoch):
+    run = RunDir(root / name)
+    run.path.mkdir(parents=True)
+    run.update_meta(objective=objective, status="completed")
+    run.metrics_file.write_text("".join(
+        json.dumps({"epoch": e, "test": {"coverage": cov}}) + "\n" for e, cov in enumerate(coverage_by_epoch, 1)))
+    return run
+
+
+@pytest.fixture
+def runs(tmp_path):
+    # CE peaks at epoch 1 for N = 64 and then falls; DCO N′=64 trades pass@1 for pass@64.
+    ce = write_run(tmp_path, "ce", {"name": "cross_entropy"},
+                   [{"1": 0.10, "64": 0.50}, {"1": 0.20, "64": 0.40}])
+    dco = write_run(tmp_path, "dco", {"name": "dco", "n": 64},
+                    [{"1": 0.05, "64": 0.45}, {"1": 0.08, "64": 0.48}])
+    return [ce, dco]
+
+
+def test_final_epoch_advice_picks_the_best_training_budget_per_test_budget(runs):
+    advice = {a["test_n"]: a for a in budget_advice(runs)}
+    assert advice[1]["train_n"] == 1 and advice[1]["gain_over_ce"] == 0
+    assert advice[64]["train_n"] == 64
+    assert advice[64]["gain_over_ce"] == pytest.approx(0.08)
+
+
+def test_oracle_early_stopping_takes_each_runs_best_epoch_per_n(runs):
+    assert best_epoch_coverage(runs[0]) == {1: 0.20, 64: 0.50}
+    advice = {a["test_n"]: a for a in budget_advice(runs, best_epoch_coverage)}
+    assert advice[64]["train_n"] == 1 and advice[64]["pass"] == 0.50
+
+
+def test_advice_without_a_ce_run_has_no_gain_column(runs):
+    (row,) = [a for a in budget_advice(runs[1:]) if a["test_n"] == 64]
+    assert row["train_n"] == 64 and "gain_over_ce" not in row
