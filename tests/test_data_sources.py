@@ -272,3 +272,23 @@ def test_hub_mapping_rebuilds_the_staged_split_from_raw_math():
     train, test = rebuild_prm800k_split(raw, [r.to_dict() for r in staged.test])
     assert test == staged.test
     assert sorted(train, key=lambda r: r.unique_id) == sorted(staged.train, key=lambda r: r.unique_id)
+
+
+def test_cut_targets_are_counted_in_a_warning_naming_the_knob(caplog):
+    from src.data.datamodule import MathDataModule
+    from src.models.tokenizer import train_bpe_tokenizer
+
+    def setup(max_target_tokens):
+        module = MathDataModule(source="path", path=str(FIXTURE), max_target_tokens=max_target_tokens)
+        module.attach_tokenizer(train_bpe_tokenizer(module.training_text(), vocab_size=400))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="src.data.datamodule"):
+            module.setup("fit")
+        return module
+
+    roomy = setup(512)
+    assert not caplog.records
+    longest = max(len(e.target_ids) for e in roomy.test_examples)
+    setup(longest - 1)
+    expected = sum(len(e.target_ids) == longest for e in roomy.test_examples)
+    assert f"{expected} of 10 test targets are longer than data.max_target_tokens={longest - 1}" in caplog.text

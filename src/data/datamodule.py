@@ -1,6 +1,7 @@
 """MathDataModule: MATH records → tokenized prompt/target pairs → (refilled) training batches."""
 from __future__ import annotations
 
+import logging
 from functools import cached_property, partial
 from typing import Any
 
@@ -13,6 +14,8 @@ from src.data.math import PROMPT_FORMATS
 from src.data.refill import RefillBatchSampler
 from src.data.sources import MathSplits, load_math
 from src.data.tokenized import Example, collate, tokenize_pairs
+
+log = logging.getLogger(__name__)
 
 
 class MathDataModule(pl.LightningDataModule):
@@ -62,8 +65,8 @@ class MathDataModule(pl.LightningDataModule):
             raise RuntimeError("MathDataModule needs `attach_tokenizer(...)` before setup")
         if hasattr(self, "train_examples"):
             return
-        self.train_examples = self._tokenize(self.splits.train)
-        self.test_examples = self._tokenize(self.splits.test)
+        self.train_examples = self._tokenize(self.splits.train, "train")
+        self.test_examples = self._tokenize(self.splits.test, "test")
         rank, world_size = self._rank_and_world()
         self.train_sampler = RefillBatchSampler(len(self.train_examples), self.batch_size,
                                                 mode=self.refill_mode, seed=self.seed,
@@ -73,10 +76,16 @@ class MathDataModule(pl.LightningDataModule):
         trainer = self.trainer
         return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
 
-    def _tokenize(self, records) -> list[Example]:
+    def _tokenize(self, records, split: str) -> list[Example]:
         fmt = PROMPT_FORMATS[self.prompt_format]
         examples = tokenize_pairs([fmt(r) for r in records], self.tokenizer,
                                   self.max_prompt_tokens, self.max_target_tokens)
+        truncated = sum(e.target_ids[-1] != self.tokenizer.eos_token_id for e in examples)
+        if truncated:
+            log.warning("%d of %d %s targets are longer than data.max_target_tokens=%d and were cut: "
+                        "their exact coverage is that of a prefix (an over-estimate) and sampling cannot "
+                        "finish them; raise data.max_target_tokens", truncated, len(examples), split,
+                        self.max_target_tokens)
         return [Example(e.index, e.prompt_ids, e.target_ids, r.unique_id, r.answer)
                 for e, r in zip(examples, records)]
 
