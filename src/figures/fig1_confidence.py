@@ -9,7 +9,7 @@ import numpy as np
 
 from src.figures.fig2_pareto import training_budget
 from src.figures.plotting import plt, run_label, save_figure, source_note
-from src.figures.run_curves import plot_greedy_confidence
+from src.figures.run_curves import confidence_bins, plot_greedy_confidence
 from src.theory.confidence_factor import confidence_factor_curves
 from src.utils.run_dir import RunDir
 
@@ -30,11 +30,14 @@ def plot_confidence_factor(ns=F_CURVE_NS):
 
 def plot_final_confidence_by_budget(runs: list[RunDir]):
     fig, ax = plt.subplots(figsize=(5.5, 3.8))
-    for run in sorted(runs, key=lambda r: training_budget(r.meta())):
-        last = run.metrics()[-1]["epoch"]
-        logp = [r["greedy_logp"] for r in run.eval_rows(last)]
-        ax.hist(logp, bins=30, histtype="step", label=f"{run_label(run.meta())} (epoch {last})")
-    ax.set(xlabel="log p̂(greedy answer | x)", ylabel="problems", title="(d) confidence at the last epoch")
+    runs = sorted(runs, key=lambda r: training_budget(r.meta()))
+    last = [run.metrics()[-1]["epoch"] for run in runs]
+    logps = [[row["greedy_logp"] for row in run.eval_rows(epoch)] for run, epoch in zip(runs, last)]
+    bins = confidence_bins([v for values in logps for v in values])
+    for run, epoch, values in zip(runs, last, logps):
+        ax.hist(np.clip(values, bins[0], 0), bins=bins, histtype="step",
+                label=f"{run_label(run.meta())} (epoch {epoch}, median {np.median(values):.2f})")
+    ax.set(xlabel="log p̂(greedy answer | x), clipped at the 1st percentile", ylabel="problems", title="(d) confidence at the last epoch")
     ax.legend(fontsize=7)
     return fig
 

@@ -24,17 +24,23 @@ def plot_passn_by_epoch(metrics: list[dict], title: str):
     return fig
 
 
+def confidence_bins(logps, n_bins: int = 30) -> np.ndarray:
+    """Shared histogram bins for log p̂ from its 1st percentile (at most −1) to 0; plot values
+    clipped to the first edge so a few outliers do not squash the rest."""
+    return np.linspace(min(np.percentile(logps, 1) if len(logps) else -1.0, -1.0), 0, n_bins)
+
+
 def plot_greedy_confidence(rows_by_epoch: dict[int, list[dict]], title: str):
     """Histogram of log p̂(greedy answer | x) per epoch, split into correct and wrong (Figure 1a/b)."""
     epochs = sorted(rows_by_epoch)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     all_logp = [r["greedy_logp"] for rows in rows_by_epoch.values() for r in rows]
-    bins = np.linspace(min(all_logp + [-1.0]), 0, 30)
+    bins = confidence_bins(all_logp)
     colors = plt.cm.viridis(np.linspace(0, 0.9, max(1, len(epochs))))
     for ax, correct in zip(axes, (True, False)):
         for color, epoch in zip(colors, epochs):
             logp = [r["greedy_logp"] for r in rows_by_epoch[epoch] if r["greedy_correct"] == correct]
-            ax.hist(logp, bins=bins, histtype="step", color=color, label=f"epoch {epoch} ({len(logp)})")
+            ax.hist(np.clip(logp, bins[0], 0), bins=bins, histtype="step", color=color, label=f"epoch {epoch} ({len(logp)})")
         ax.set(xlabel="log p̂(greedy answer | x)", title=f"greedy answer {'correct' if correct else 'wrong'}")
         ax.legend(fontsize=7)
     axes[0].set_ylabel("problems")
