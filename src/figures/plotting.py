@@ -25,11 +25,13 @@ def save_figure(fig, path: str | Path) -> Path:
 
 
 def run_label(meta: dict) -> str:
-    """"CE" or "DCO N'=256" — how a run is named in legends."""
+    """"CE", "CE (DCO N'=1)" or "DCO N'=256" — how a run is named in legends."""
     objective = meta.get("objective", {})
     name = objective.get("name", "?")
     if name == "cross_entropy":
         return "CE"
+    if name == "dco" and objective.get("n") == 1 and not objective.get("threshold"):
+        return "CE (DCO N'=1)"
     params = ", ".join(f"{k}={v}" for k, v in objective.items() if k not in ("name", "threshold"))
     return f"{name.upper()} {params}".strip().replace("n=", "N'=")
 

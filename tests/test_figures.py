@@ -1,9 +1,10 @@
-"""Figure 2a's budget advice, on hand-written run folders (no training)."""
+"""Figure helpers on hand-written run folders (no training): budget advice, legend names."""
 import json
 
 import pytest
 
 from src.figures.fig2_pareto import best_epoch_coverage, budget_advice
+from src.figures.plotting import run_label
 from src.utils.run_dir import RunDir
 
 
@@ -42,3 +43,13 @@ def test_oracle_early_stopping_takes_each_runs_best_epoch_per_n(runs):
 def test_advice_without_a_ce_run_has_no_gain_column(runs):
     (row,) = [a for a in budget_advice(runs[1:]) if a["test_n"] == 64]
     assert row["train_n"] == 64 and "gain_over_ce" not in row
+
+
+@pytest.mark.parametrize("objective, label", [
+    ({"name": "cross_entropy"}, "CE"),
+    ({"name": "dco", "n": 1, "threshold": 0.0}, "CE (DCO N'=1)"),
+    ({"name": "dco", "n": 1, "threshold": 0.1}, "DCO N'=1"),  # dropping makes it differ from CE
+    ({"name": "dco", "n": 256, "threshold": 0.0}, "DCO N'=256"),
+])
+def test_legend_names(objective, label):
+    assert run_label({"objective": objective}) == label
