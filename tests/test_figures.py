@@ -1,29 +1,33 @@
 """Figure helpers on hand-written run folders (no training): budget advice, legend names."""
 import json
+import math
 
 import pytest
 
-from src.figures.fig2_pareto import best_epoch_coverage, budget_advice
+from src.figures.fig2_pareto import add_gain_intervals, best_epoch_coverage, budget_advice
 from src.figures.plotting import run_label
 from src.utils.run_dir import RunDir
 
 
-def write_run(root, name, objective, coverage_by_epoch):
+def write_run(root, name, objective, coverage_by_epoch, final_ref_p=()):
     run = RunDir(root / name)
-    run.path.mkdir(parents=True)
+    (run.path / "eval").mkdir(parents=True)
     run.update_meta(objective=objective, status="completed")
     run.metrics_file.write_text("".join(
         json.dumps({"epoch": e, "test": {"coverage": cov}}) + "\n" for e, cov in enumerate(coverage_by_epoch, 1)))
+    run.eval_rows_file(len(coverage_by_epoch)).write_text("".join(
+        json.dumps({"unique_id": f"p{i}", "ref_logp": math.log(p)}) + "\n" for i, p in enumerate(final_ref_p)))
     return run
 
 
 @pytest.fixture
 def runs(tmp_path):
     # CE peaks at epoch 1 for N = 64 and then falls; DCO N′=64 trades pass@1 for pass@64.
+    # Final-epoch reference probabilities of two test problems (metrics are not derived from them).
     ce = write_run(tmp_path, "ce", {"name": "cross_entropy"},
-                   [{"1": 0.10, "64": 0.50}, {"1": 0.20, "64": 0.40}])
+                   [{"1": 0.10, "64": 0.50}, {"1": 0.20, "64": 0.40}], final_ref_p=(0.01, 0.02))
     dco = write_run(tmp_path, "dco", {"name": "dco", "n": 64},
-                    [{"1": 0.05, "64": 0.45}, {"1": 0.08, "64": 0.48}])
+                    [{"1": 0.05, "64": 0.45}, {"1": 0.08, "64": 0.48}], final_ref_p=(0.05, 0.03))
     return [ce, dco]
 
 
@@ -32,6 +36,16 @@ def test_final_epoch_advice_picks_the_best_training_budget_per_test_budget(runs)
     assert advice[1]["train_n"] == 1 and advice[1]["gain_over_ce"] == 0
     assert advice[64]["train_n"] == 64
     assert advice[64]["gain_over_ce"] == pytest.approx(0.08)
+
+
+def test_gain_intervals_bootstrap_the_paired_per_problem_differences(runs):
+    advice = {a["test_n"]: a for a in add_gain_intervals(budget_advice(runs), runs)}
+    # N = 1: the CE run is picked, so every paired difference is 0.
+    assert advice[1]["gain_ci"] == (0.0, 0.0)
+    # N = 64, DCO vs CE, per problem: 1 − (1 − p)^64 differs by 0.488 and 0.132; resampling two
+    # problems puts a quarter of the means on each extreme, so the 95% interval spans both.
+    differences = [(1 - 0.95**64) - (1 - 0.99**64), (1 - 0.97**64) - (1 - 0.98**64)]
+    assert advice[64]["gain_ci"] == pytest.approx((min(differences), max(differences)))
 
 
 def test_oracle_early_stopping_takes_each_runs_best_epoch_per_n(runs):
