@@ -282,7 +282,7 @@ def test_cut_targets_are_counted_in_a_warning_naming_the_knob(caplog):
         module = MathDataModule(source="path", path=str(FIXTURE), max_target_tokens=max_target_tokens)
         module.attach_tokenizer(train_bpe_tokenizer(module.training_text(), vocab_size=400))
         caplog.clear()
-        with caplog.at_level(logging.WARNING, logger="src.data.datamodule"):
+        with caplog.at_level(logging.WARNING, logger="src.data.tokenized_datamodule"):
             module.setup("fit")
         return module
 

@@ -1,24 +1,21 @@
 """MathDataModule: MATH records → tokenized prompt/target pairs → (refilled) training batches."""
 from __future__ import annotations
 
-import logging
 from functools import cached_property, partial
 from typing import Any
 
-import lightning.pytorch as pl
 import numpy as np
 from torch.utils.data import DataLoader, DistributedSampler
-from transformers import PreTrainedTokenizerBase
 
 from src.data.math import PROMPT_FORMATS
 from src.data.refill import RefillBatchSampler
 from src.data.sources import MathSplits, load_math
-from src.data.tokenized import Example, collate, tokenize_pairs
+from src.data.tokenized import Example, collate
+from src.data.tokenized_datamodule import TokenizedDataModule
+from src.utils.distributed import rank_and_world
 
-log = logging.getLogger(__name__)
 
-
-class MathDataModule(pl.LightningDataModule):
+class MathDataModule(TokenizedDataModule):
     """Serves MATH (or the built-in generator) in the direct-answer or chain-of-thought format.
 
     Validation has two loaders: `eval_problems` held-out problems (all metrics) and
@@ -45,7 +42,6 @@ class MathDataModule(pl.LightningDataModule):
         self.max_prompt_tokens, self.max_target_tokens = max_prompt_tokens, max_target_tokens
         self.eval_problems, self.eval_train_problems = eval_problems, eval_train_problems
         self.refill_mode = refill
-        self.tokenizer: PreTrainedTokenizerBase | None = None
         self.train_sampler: RefillBatchSampler | None = None
 
     @cached_property
@@ -57,35 +53,20 @@ class MathDataModule(pl.LightningDataModule):
         fmt = PROMPT_FORMATS[self.prompt_format]
         return [text for record in self.splits.train for text in fmt(record)]
 
-    def attach_tokenizer(self, tokenizer: PreTrainedTokenizerBase) -> None:
-        self.tokenizer = tokenizer
-
     def setup(self, stage: str | None = None) -> None:
-        if self.tokenizer is None:
-            raise RuntimeError("MathDataModule needs `attach_tokenizer(...)` before setup")
+        self._require_tokenizer()
         if hasattr(self, "train_examples"):
             return
         self.train_examples = self._tokenize(self.splits.train, "train")
         self.test_examples = self._tokenize(self.splits.test, "test")
-        rank, world_size = self._rank_and_world()
+        rank, world_size = rank_and_world()
         self.train_sampler = RefillBatchSampler(len(self.train_examples), self.batch_size,
                                                 mode=self.refill_mode, seed=self.seed,
                                                 rank=rank, world_size=world_size)
 
-    def _rank_and_world(self) -> tuple[int, int]:
-        trainer = self.trainer
-        return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
-
     def _tokenize(self, records, split: str) -> list[Example]:
         fmt = PROMPT_FORMATS[self.prompt_format]
-        examples = tokenize_pairs([fmt(r) for r in records], self.tokenizer,
-                                  self.max_prompt_tokens, self.max_target_tokens)
-        truncated = sum(e.target_ids[-1] != self.tokenizer.eos_token_id for e in examples)
-        if truncated:
-            log.warning("%d of %d %s targets are longer than data.max_target_tokens=%d and were cut: "
-                        "their exact coverage is that of a prefix (an over-estimate) and sampling cannot "
-                        "finish them; raise data.max_target_tokens", truncated, len(examples), split,
-                        self.max_target_tokens)
+        examples = self._tokenize_pairs([fmt(r) for r in records], split)
         return [Example(e.index, e.prompt_ids, e.target_ids, r.unique_id, r.answer)
                 for e, r in zip(examples, records)]
 
@@ -112,7 +93,7 @@ class MathDataModule(pl.LightningDataModule):
         return loaders
 
     def _eval_loader(self, examples: list[Example]) -> DataLoader:
-        rank, world_size = self._rank_and_world()
+        rank, world_size = rank_and_world()
         sampler = DistributedSampler(examples, world_size, rank, shuffle=False) if world_size > 1 else None
         return DataLoader(examples, batch_size=self.eval_batch_size, sampler=sampler, collate_fn=self.collate_fn)
 

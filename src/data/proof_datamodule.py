@@ -16,17 +16,16 @@ from __future__ import annotations
 
 from functools import cached_property, partial
 
-import lightning.pytorch as pl
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
-from transformers import PreTrainedTokenizerBase
 
 from src.data.lean import tactic_example
 from src.data.proof_batches import WholeProofBatchSampler
 from src.data.proof_sources import HeldOutTheorem, ProofSplits, load_proofs
-from src.data.tokenized import Example, collate, tokenize_pairs
-from src.utils.distributed import share
+from src.data.tokenized import Example, collate
+from src.data.tokenized_datamodule import TokenizedDataModule
+from src.utils.distributed import rank_and_world, share
 
 
 def collate_steps(steps: list[tuple[Example, int]], pad_id: int) -> dict:
@@ -42,7 +41,7 @@ def collate_theorems(theorems: list[tuple[int, HeldOutTheorem]]) -> dict[str, li
             "header": [t.header for _, t in theorems]}
 
 
-class ProofDataModule(pl.LightningDataModule):
+class ProofDataModule(TokenizedDataModule):
     def __init__(self, source: str = "builtin", path: str | None = None, eval_path: str | None = None,
                  eval_split: str | None = "test", n_train: int | None = None, n_test: int | None = None,
                  builtin: dict | None = None, batch_size: int = 64, eval_batch_size: int = 8,
@@ -54,7 +53,6 @@ class ProofDataModule(pl.LightningDataModule):
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.max_prompt_tokens, self.max_target_tokens = max_prompt_tokens, max_target_tokens
         self.eval_train_steps, self.seed = eval_train_steps, seed
-        self.tokenizer: PreTrainedTokenizerBase | None = None
         self.proof_sampler: WholeProofBatchSampler | None = None
         self.train_sampler = None  # no effective-batch refill for proofs (`src.callbacks.RefillCallback`)
 
@@ -66,27 +64,18 @@ class ProofDataModule(pl.LightningDataModule):
         """The text a fresh tokenizer is trained on: prompts and tactics of the training steps."""
         return [text for pair in self.splits.train for text in tactic_example(pair)]
 
-    def attach_tokenizer(self, tokenizer: PreTrainedTokenizerBase) -> None:
-        self.tokenizer = tokenizer
-
     def setup(self, stage: str | None = None) -> None:
-        if self.tokenizer is None:
-            raise RuntimeError("ProofDataModule needs `attach_tokenizer(...)` before setup")
+        self._require_tokenizer()
         if hasattr(self, "train_steps"):
             return
         pairs = self.splits.train
-        examples = tokenize_pairs([tactic_example(p) for p in pairs], self.tokenizer,
-                                  self.max_prompt_tokens, self.max_target_tokens)
+        examples = self._tokenize_pairs([tactic_example(p) for p in pairs], "train")
         proof_number = {proof: i for i, proof in enumerate(dict.fromkeys(p.proof_id for p in pairs))}
         self.train_steps = [(Example(e.index, e.prompt_ids, e.target_ids, p.proof_id, p.tactic),
                              proof_number[p.proof_id]) for e, p in zip(examples, pairs)]
-        rank, world_size = self._rank_and_world()
+        rank, world_size = rank_and_world()
         self.proof_sampler = WholeProofBatchSampler([proof for _, proof in self.train_steps], self.batch_size,
                                                     seed=self.seed, rank=rank, world_size=world_size)
-
-    def _rank_and_world(self) -> tuple[int, int]:
-        trainer = self.trainer
-        return (trainer.global_rank, trainer.world_size) if trainer is not None else (0, 1)
 
     @property
     def collate_fn(self):
@@ -96,7 +85,7 @@ class ProofDataModule(pl.LightningDataModule):
         return DataLoader(self.train_steps, batch_sampler=self.proof_sampler, collate_fn=self.collate_fn)
 
     def val_dataloader(self) -> list[DataLoader]:
-        rank, world_size = self._rank_and_world()
+        rank, world_size = rank_and_world()
         theorems = share(list(enumerate(self.splits.test)), rank, world_size)
         loaders = [DataLoader(theorems, batch_size=self.eval_batch_size, collate_fn=collate_theorems)]
         if self.eval_train_steps:

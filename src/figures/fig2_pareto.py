@@ -45,11 +45,9 @@ def budget_advice(runs: list[RunDir], coverage: Callable[[RunDir], dict[int, flo
     return advice
 
 
-def per_problem_coverage(run: RunDir, n: int) -> dict[str, float]:
-    """1 − (1 − p̂)^N of each held-out problem at the run's final epoch, by problem id."""
-    rows = run.eval_rows(run.metrics()[-1]["epoch"])
-    logp = torch.tensor([r["ref_logp"] for r in rows], dtype=torch.float64)
-    return dict(zip((r["unique_id"] for r in rows), log_coverage(logp, n).exp().tolist()))
+def final_ref_logp(run: RunDir) -> dict[str, float]:
+    """log p̂ of the reference answer of each held-out problem at the run's final epoch, by problem id."""
+    return {r["unique_id"]: r["ref_logp"] for r in run.eval_rows(run.metrics()[-1]["epoch"])}
 
 
 def add_gain_intervals(advice: list[dict], runs: list[RunDir]) -> list[dict]:
@@ -57,15 +55,19 @@ def add_gain_intervals(advice: list[dict], runs: list[RunDir]) -> list[dict]:
     by_budget = {training_budget(r.meta()): r for r in runs}
     if 1.0 not in by_budget:
         return advice
+    needed = {row["train_n"] for row in advice} | {1.0}
+    ref = {b: final_ref_logp(by_budget[b]) for b in needed}  # each run's eval rows read once
+    ids = list(ref[1.0])
+    logp = {b: torch.tensor([ref[b][i] for i in ids], dtype=torch.float64) for b in needed}
     for row in advice:
-        best, ce = (per_problem_coverage(by_budget[b], row["test_n"]) for b in (row["train_n"], 1.0))
-        row["gain_ci"] = bootstrap_ci([best[uid] - ce[uid] for uid in ce])
+        n = row["test_n"]
+        row["gain_ci"] = bootstrap_ci(log_coverage(logp[row["train_n"]], n).exp() - log_coverage(logp[1.0], n).exp())
     return advice
 
 
-def plot_pareto(runs: list[RunDir]):
+def plot_pareto(runs: list[RunDir], advice: list[dict]):
     """pass@N against N per N′ with the upper envelope; the same relative to CE (where the frontier is
-    visible); and the best N′ for each test N."""
+    visible); and the best N′ for each test N (`advice`, from `budget_advice`)."""
     runs = sorted(runs, key=lambda r: training_budget(r.meta()))
     curves = {training_budget(r.meta()): final_coverage(r) for r in runs}
     ns = sorted(next(iter(curves.values())))
@@ -85,7 +87,6 @@ def plot_pareto(runs: list[RunDir]):
         axes[1].axhline(0, color="gray", lw=0.8)
     axes[1].set(xscale="log", xlabel="test N", ylabel="pass@N − CE pass@N (points)",
                 title="relative to CE" if ce is not None else "(no CE run in the sweep)")
-    advice = budget_advice(runs)
     axes[2].plot([a["test_n"] for a in advice], [a["train_n"] for a in advice], "o-")
     axes[2].plot(ns, ns, ":", color="gray", label="N′ = N")
     axes[2].set(xscale="log", yscale="log", xlabel="test N", ylabel="best training N′", title="budget advice")
@@ -109,8 +110,8 @@ def advice_markdown(advice: list[dict]) -> str:
 
 
 def write_fig2(root: Path, runs: list[RunDir]) -> str:
-    save_figure(plot_pareto(runs), root / "fig2_pareto.png")
     advice = add_gain_intervals(budget_advice(runs), runs)
+    save_figure(plot_pareto(runs, advice), root / "fig2_pareto.png")
     atomic_write_json(root / "budget_advice.json", advice)
     table = advice_markdown(advice)
     print("Budget advice (for a test budget N, train with N′ = …):\n" + table)
