@@ -28,7 +28,7 @@ from memory import PeakMemory  # noqa: E402
 from tiny_task import MAX_TARGET_TOKENS, tiny_task  # noqa: E402
 
 from src.evaluation.passk import pass_at_k  # noqa: E402
-from src.evaluation.sampling import HFSampler, SamplingConfig  # noqa: E402
+from src.sampling import HFSampler, SamplingConfig  # noqa: E402
 from src.models.logprobs import target_logp  # noqa: E402
 
 NS = (1, 16, 256, 4096)

@@ -23,7 +23,7 @@ from omegaconf import OmegaConf  # noqa: E402
 from src.data.math import format_cot  # noqa: E402
 from src.data.synthetic import generate_math  # noqa: E402
 from src.data.tokenized import collate, tokenize_pairs  # noqa: E402
-from src.evaluation.sampling import SamplingConfig, make_sampler  # noqa: E402
+from src.sampling import SamplingConfig, make_sampler  # noqa: E402
 from src.models.factory import build_model  # noqa: E402
 from src.models.tokenizer import train_bpe_tokenizer  # noqa: E402
 

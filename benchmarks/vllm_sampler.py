@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tiny_task import MAX_TARGET_TOKENS, tiny_task, train_steps  # noqa: E402
 
-from src.evaluation.sampling import SamplingConfig, make_sampler  # noqa: E402
+from src.sampling import SamplingConfig, make_sampler  # noqa: E402
 from src.models.logprobs import target_logp  # noqa: E402
 from src.objectives import CrossEntropy  # noqa: E402
 

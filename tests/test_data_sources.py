@@ -14,7 +14,7 @@ from src.data.math import PROMPT_FORMATS, check_splits, format_cot, format_direc
 from src.data.records import DataFormatError, MathRecord, read_jsonl, read_math_jsonl, write_jsonl
 from src.data.sources import MathSplits, load_math, rebuild_prm800k_split, record_from_hendrycks
 from src.data.synthetic import generate_math
-from src.evaluation.grading import extract_boxed
+from src.data.answers import extract_boxed
 
 FIXTURE = Path(__file__).parent / "fixtures" / "math_tiny"
 REAL_MATH = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "math"

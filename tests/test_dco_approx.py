@@ -6,7 +6,7 @@ import torch
 
 from conftest import COT_ONE_STEP, compose_config
 from scripted_sampler import fake_module, prompt_batch, use_scripted_sampler
-from src.data.refill import RefillBatchSampler
+from src.data.refill import Refill, RefillBatchSampler
 from src.objectives import DCOApprox
 from src.rollouts.pass_rate import PassRateRollout
 from src.run import train
@@ -41,7 +41,7 @@ def test_pass_rate_is_the_fraction_of_samples_with_an_equivalent_boxed_answer(mo
 
 def test_without_refill_the_training_step_estimates_itself(monkeypatch):
     sampler = use_scripted_sampler(monkeypatch, SCRIPT)
-    prepared = PassRateRollout(samples=4, warmup_steps=0, refill="off").prepare(
+    prepared = PassRateRollout(samples=4, warmup_steps=0).prepare(
         fake_module(), prompt_batch([3, 1], [GOLDS[2], GOLDS[0]]))
     assert prepared["logp_estimate"].exp().tolist() == [0.75, 0.5] and sampler.calls == 1
 
@@ -78,8 +78,7 @@ def test_bad_settings_and_a_missing_estimate_fail_early():
             DCOApprox(n=16, threshold=threshold)
     with pytest.raises(KeyError, match="logp_estimate"):
         DCOApprox()(torch.zeros(2), {})
-    with pytest.raises(ValueError, match="data.refill"):
-        PassRateRollout(refill="cached")
+    assert Refill.CACHED not in PassRateRollout.refill_modes  # p̂_a cannot be read off a teacher-forced log p̂
 
 
 def test_the_refill_sampler_drops_solved_examples_and_tops_the_batch_up(monkeypatch):
@@ -99,9 +98,10 @@ def test_the_refill_sampler_drops_solved_examples_and_tops_the_batch_up(monkeypa
 
 
 def test_dco_approx_trains_one_step_on_cpu(tmp_path):
-    cfg = compose_config(["objective=dco_approx", "rollout.samples=2", "rollout.warmup_steps=0", *COT_ONE_STEP],
+    cfg = compose_config(["objective=dco_approx", "data.refill=exact", "rollout.samples=2", "rollout.warmup_steps=0",
+                          *COT_ONE_STEP],
                          run_dir=tmp_path)
-    metrics = train(cfg, tmp_path)
+    metrics = train(cfg)
     assert RunDir(tmp_path).completed and set(metrics["test"]["pass"]) == {"1", "2"}
     header = (tmp_path / "logs" / "metrics.csv").read_text().splitlines()[0].split(",")
     assert {"train/pass_rate", "train/factor", "train/kept", "refill/dropped"} <= set(header)

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from conftest import REPO, TINY, compose_config
-from src.callbacks import RefillCallback
+from src.run.callbacks import RefillCallback
 from src.data.refill import RefillBatchSampler
 from src.run import train
 from src.utils.distributed import parameters_are_sharded, share
@@ -59,7 +59,7 @@ def test_two_gloo_processes_give_the_metrics_of_one_process_on_the_same_global_b
     is left out: its random stream depends on how problems are split into batches, by design.
     """
     one = tmp_path / "one"
-    train(compose_config(RUN + ["data.batch_size=16"], run_dir=one), one)
+    train(compose_config(RUN + ["data.batch_size=16"], run_dir=one))
     two = tmp_path / "two"
     cmd = [sys.executable, "-m", "src.run", *TINY, *RUN, "trainer=ddp", "trainer.devices=2",
            "trainer.precision=32-true", "data.batch_size=8", f"hydra.run.dir={two}"]

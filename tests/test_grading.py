@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from src.evaluation.grading import extract_boxed, grade_many, is_equivalent, math_verify_many, normalize_answer
+from src.data.answers import extract_boxed
+from src.evaluation.grading import grade_many, is_equivalent, math_verify_many, normalize_answer
 
 MATH_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/math"
 

@@ -90,7 +90,7 @@ def test_rollout_batch_holds_each_prompts_group_with_rewards(monkeypatch, token_
 def test_grpo_trains_one_step_on_cpu_with_a_frozen_reference(tmp_path):
     cfg = compose_config(["objective=grpo", "objective.kl_coef=0.05", "rollout.group_size=2", *COT_ONE_STEP],
                          run_dir=tmp_path)
-    train(cfg, tmp_path)
+    train(cfg)
     assert RunDir(tmp_path).completed
     header = (tmp_path / "logs" / "metrics.csv").read_text().splitlines()[0].split(",")
     assert {"train/reward", "train/kl", "train/loss"} <= set(header)

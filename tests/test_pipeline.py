@@ -11,7 +11,7 @@ from src.utils.run_dir import RunDir
 
 
 def test_fit_and_evaluate_writes_a_complete_run(tmp_path):
-    metrics = train(compose_config([], run_dir=tmp_path), tmp_path)
+    metrics = train(compose_config([], run_dir=tmp_path))
     run = RunDir(tmp_path)
     assert run.completed and run.meta()["resolved_source"] == "builtin"
     assert metrics["epoch"] == 1 and set(metrics["test"]["coverage"]) == {"1", "4", "16"}
@@ -28,7 +28,7 @@ def test_dco_with_the_refill_rule_trains_and_logs_drops(tmp_path, refill):
     # threshold 0.99 with N' = 2: F(2, p) = 2(1-p)/(2-p) > 0.99 only for tiny p, so drops happen once p grows
     cfg = compose_config(["objective=dco", "objective.n=2", "objective.threshold=0.5", f"data.refill={refill}",
                           "trainer.max_epochs=2", "trainer.limit_train_batches=null"], run_dir=tmp_path)
-    train(cfg, tmp_path)
+    train(cfg)
     logged = (tmp_path / "logs" / "metrics.csv").read_text().splitlines()[0]
     assert "refill/dropped" in logged and "train/kept" in logged
     assert [m["epoch"] for m in RunDir(tmp_path).metrics()] == [1, 2]

@@ -11,7 +11,7 @@ import torch
 
 from conftest import REPO, TINY, compose_config
 from src.evaluation.proof_evaluator import ProofSearchEvaluator, SearchConfig
-from src.evaluation.sampling import SamplingConfig
+from src.sampling import SamplingConfig
 from src.evaluation.tactic_policy import HFTacticPolicy
 from src.figures.proofs import proof_label
 from src.models.factory import build_model
@@ -79,7 +79,7 @@ def test_proof_labels():
 
 def test_fit_and_proof_search_write_a_complete_run(tmp_path):
     cfg = compose_config(PROOFS + PROOF_TINY + ["objective=dco_proof"], run_dir=tmp_path, tiny=False)
-    metrics = train(cfg, tmp_path)
+    metrics = train(cfg)
     run = RunDir(tmp_path)
     assert run.completed and run.meta()["resolved_source"] == "builtin" and run.meta()["n_test"] == 4
     test = metrics["test"]
@@ -97,7 +97,7 @@ def test_ensemble_and_tree_shape_reports_from_trained_runs(tmp_path):
     for n_eff in (1, 8):
         run_dir = tmp_path / f"n_eff_{n_eff}"
         train(compose_config(["experiment=proof_tree_shapes", *PROOF_TINY, f"objective.n_eff={n_eff}"],
-                             run_dir=run_dir, tiny=False), run_dir)
+                             run_dir=run_dir, tiny=False))
     report = write_report(tmp_path, "proof_ensemble").read_text()
     assert "| CE (N_eff=1), alone | 16 |" in report and "| N_eff=8, alone | 8 |" in report
     assert "| ensemble of 2 | 16 |" in report and (tmp_path / "ensemble.png").stat().st_size > 0

@@ -48,22 +48,22 @@ def test_sigkilled_run_resumes_to_the_same_metrics(tmp_path):
 
 def test_same_seed_same_config_gives_identical_metrics(tmp_path):
     for name in ("a", "b"):
-        train(compose_config([], run_dir=tmp_path / name), tmp_path / name)
+        train(compose_config([], run_dir=tmp_path / name))
     assert (tmp_path / "a/metrics.jsonl").read_bytes() == (tmp_path / "b/metrics.jsonl").read_bytes()
 
 
 def test_reports_use_only_completed_runs_and_name_the_others(tmp_path):
-    train(compose_config([], run_dir=tmp_path / "0_done"), tmp_path / "0_done")
-    train(compose_config([], run_dir=tmp_path / "1_killed"), tmp_path / "1_killed")
+    train(compose_config([], run_dir=tmp_path / "0_done"))
+    train(compose_config([], run_dir=tmp_path / "1_killed"))
     RunDir(tmp_path / "1_killed").update_meta(status="running")  # as a killed run leaves it
     report = write_report(tmp_path).read_text()
-    assert "skipped, not completed: `1_killed`" in report and report.count("| CE | 1 |") == 1
+    assert "- `1_killed`: running" in report and report.count("| CE | 1 |") == 1
 
 
 def test_completed_runs_are_not_retrained_on_resume(tmp_path):
-    train(compose_config([], run_dir=tmp_path), tmp_path)
+    train(compose_config([], run_dir=tmp_path))
     before = (tmp_path / "metrics.jsonl").stat().st_mtime_ns
-    train(compose_config([f"resume={tmp_path}"], run_dir=tmp_path), tmp_path)
+    train(compose_config([f"resume={tmp_path}"], run_dir=tmp_path))
     assert (tmp_path / "metrics.jsonl").stat().st_mtime_ns == before
 
 
@@ -71,7 +71,7 @@ def test_unreadable_checkpoint_is_named(tmp_path):
     (tmp_path / "checkpoints").mkdir()
     (tmp_path / "checkpoints" / "last.ckpt").write_bytes(b"not a checkpoint")
     with pytest.raises(RuntimeError, match="last.ckpt is unreadable"):
-        train(compose_config([f"resume={tmp_path}"], run_dir=tmp_path), tmp_path)
+        train(compose_config([f"resume={tmp_path}"], run_dir=tmp_path))
 
 
 def test_unknown_config_option_lists_the_valid_ones():
@@ -94,7 +94,7 @@ def test_bad_objective_values_fail_with_the_accepted_range(override, message):
 def test_pass_at_k_beyond_the_sample_count_is_refused(tmp_path):
     cfg = compose_config(["evaluation.samples_per_problem=4", "evaluation.pass_ks=[1,16]"], run_dir=tmp_path)
     with pytest.raises(InstantiationException, match="pass@k needs at least k samples"):
-        train(cfg, tmp_path)
+        train(cfg)
 
 
 def test_malformed_data_file_error_names_file_and_line(tmp_path):
@@ -106,7 +106,7 @@ def test_malformed_data_file_error_names_file_and_line(tmp_path):
     (data / "test.jsonl").write_text(good.replace('"a"', '"b"') + "\n")
     cfg = compose_config([f"data.path={data}", "data.source=path"], run_dir=tmp_path / "run")
     with pytest.raises(ValueError, match=r"train.jsonl:2"):
-        train(cfg, tmp_path / "run")
+        train(cfg)
 
 
 def test_empty_split_is_an_error(tmp_path):
@@ -116,4 +116,4 @@ def test_empty_split_is_an_error(tmp_path):
     (data / "test.jsonl").write_text("")
     cfg = compose_config([f"data.path={data}", "data.source=path"], run_dir=tmp_path / "run")
     with pytest.raises(ValueError, match="empty"):
-        train(cfg, tmp_path / "run")
+        train(cfg)

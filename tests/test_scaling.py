@@ -9,8 +9,8 @@ from hydra.utils import instantiate
 from lightning.pytorch.strategies import FSDPStrategy
 
 from conftest import CONF, compose_config
-from src.evaluation.sampling import SamplingConfig, make_sampler
-from src.evaluation.vllm_sampler import cut, weight_version
+from src.sampling import SamplingConfig, make_sampler
+from src.sampling.vllm import cut, weight_version
 from src.models.sharding import decoder_layers
 
 HAS_VLLM = importlib.util.find_spec("vllm") is not None

@@ -9,7 +9,7 @@ import pytest
 
 from src.data.math import check_splits, format_cot, normalize_problem
 from src.data.synthetic import FAMILIES, LEVELS, generate_math, main
-from src.evaluation.grading import extract_boxed
+from src.data.answers import extract_boxed
 
 N_CELLS = len(FAMILIES) * len(LEVELS)
 

@@ -11,32 +11,29 @@ from src.figures.table3 import KS, write_table3
 from src.report import write_report
 from src.utils.io import atomic_write_jsonl
 from src.utils.run_dir import RunDir
-from src.warm_start import warm_start_config
+from src.run.warm_start import warm_start_config
 
-ROLLOUTS = {"cross_entropy": "NoneType", "grpo": "GroupRollout", "dco_approx": "PassRateRollout",
-            "dco_approx_tiny": "PassRateRollout"}  # objective option → the sampling glue it brings
-
-
-SWEEPS = {"table3_cot": ("cross_entropy", "grpo", "dco_approx_tiny"),
-          "table3_cot_paper": ("cross_entropy", "grpo", "dco_approx")}
+ROLLOUTS = {"cross_entropy": "NoneType", "grpo": "GroupRollout", "dco_approx": "PassRateRollout"}  # objective → its glue
+SCALES = {"tiny": 8, "paper_cot": 64}  # scale → DCO_a's K
 
 
-@pytest.mark.parametrize("experiment,objective", [(e, o) for e, options in SWEEPS.items() for o in options])
-def test_every_sweep_member_composes_with_its_rollout(tmp_path, experiment, objective):
-    cfg = compose_config([f"experiment={experiment}", f"objective={objective}"], run_dir=tmp_path, tiny=False)
+@pytest.mark.parametrize("scale,objective", [(s, o) for s in SCALES for o in ROLLOUTS])
+def test_every_sweep_member_composes_with_its_rollout(tmp_path, scale, objective):
+    cfg = compose_config(["experiment=table3_cot", f"scale={scale}", f"objective={objective}"], run_dir=tmp_path,
+                         tiny=False)
     assert cfg.data.prompt_format == "cot" and list(cfg.evaluation.pass_ks) == [1, 16, 64]
-    assert instantiate(cfg.objective).name == objective.removesuffix("_tiny")
+    assert instantiate(cfg.objective).name == objective
     rollout = instantiate(cfg.rollout, _convert_="all") if cfg.get("rollout") else None
     assert type(rollout).__name__ == ROLLOUTS[objective]
     if objective.startswith("dco_approx"):
-        assert cfg.data.refill == "exact" and rollout.samples == (8 if objective.endswith("_tiny") else 64)
+        assert cfg.data.refill == "exact" and rollout.samples == SCALES[scale]
 
 
 def test_the_warm_start_is_plain_cross_entropy_from_scratch(tmp_path):
-    sweep_member = compose_config(["experiment=table3_cot", "objective=dco_approx_tiny"], tiny=False)
+    sweep_member = compose_config(["experiment=table3_cot", "objective=dco_approx"], tiny=False)
     cfg = warm_start_config(sweep_member, tmp_path / "warm_start", epochs=2, lr=1e-3)
-    assert cfg.objective._target_.endswith("CrossEntropy") and "rollout" not in cfg
-    assert cfg.model.pretrained is None and cfg.data.refill == "off" and cfg.model.optimizer.lr == 1e-3
+    assert cfg.objective._target_.endswith("CrossEntropy") and cfg.rollout is None
+    assert cfg.model.pretrained is None and cfg.model.optimizer.lr == 1e-3
     assert cfg.trainer.max_epochs == cfg.trainer.check_val_every_n_epoch == 2
     assert cfg.paths.run_dir == str(tmp_path / "warm_start")
 
@@ -58,8 +55,8 @@ def test_report_puts_each_epoch_beside_the_paper_and_names_the_winners(tmp_path)
     fake_run(tmp_path, "warm_start", "cross_entropy", [(0.02, 0.15, 0.30)], role="warm_start")
     fake_run(tmp_path, "0_cross_entropy", "cross_entropy", [(0.03, 0.2, 0.35)] * 3)
     fake_run(tmp_path, "1_grpo", "grpo", [(0.05, 0.2, 0.25)] * 3)
-    fake_run(tmp_path, "2_dco_approx_tiny", "dco_approx", [(0.02, 0.25, 0.40)] * 3, last_epoch_correct=[0, 0, 0, 5, 64])
-    report = write_report(tmp_path).read_text()
+    fake_run(tmp_path, "2_dco_approx", "dco_approx", [(0.02, 0.25, 0.40)] * 3, last_epoch_correct=[0, 0, 0, 5, 64])
+    report = write_report(tmp_path, "table3_cot").read_text()
     assert "| start | 0 | 2.0 | 15.0 | 30.0 | – | – | – |" in report
     assert "| GRPO | 3 | 5.0 | 20.0 | 25.0 | 12.6 | 35.8 | 46.3 |" in report
     assert "| DCO_a | 3 | 2.0 | 25.0 | 40.0 | 8.3 | 42.6 | 63.1 |" in report
@@ -85,6 +82,6 @@ def test_one_command_runs_the_experiment_end_to_end(tmp_path):
                     f"hydra.sweep.dir={out}"], cwd=REPO, check=True, capture_output=True, timeout=600)
     assert (out / "warm_start" / "model" / "config.json").exists()
     assert sorted(p.parent.name for p in out.glob("*/metrics.jsonl")) == [
-        "0_cross_entropy", "1_grpo", "2_dco_approx_tiny", "warm_start"]
+        "0_cross_entropy", "1_grpo", "2_dco_approx", "warm_start"]
     report = (out / "report.md").read_text()
     assert all(f"| {name} | 1 |" in report for name in ("CE", "GRPO", "DCO_a")) and "| start | 0 |" in report

@@ -4,12 +4,12 @@ from collections import Counter
 import pytest
 
 from src.data.lean import TacticPair
+from src.data.proof_sources import proof_to_pairs
 from src.search.env import NO_GOALS
 from src.search.theorems import (
     Theorem,
     generate_theorem,
     generate_theorems,
-    proof_to_pairs,
     replay,
     shortest_proof_length,
 )

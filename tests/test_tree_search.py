@@ -7,7 +7,8 @@ import pytest
 from src.search.ensemble import evaluate_ensemble, split_budget
 from src.search.env import StepResult
 from src.search.propositional import PropositionalEnv, VocabularyPolicy
-from src.search.theorems import generate_theorems, proof_to_pairs, replay
+from src.data.proof_sources import proof_to_pairs
+from src.search.theorems import generate_theorems, replay
 from src.search.tree_search import BestFirstSearch, ShapedTreeSearch, TacticPolicy, evaluate
 
 THEOREMS = generate_theorems(12, seed=3, lengths=range(1, 7))

@@ -8,7 +8,7 @@ import numpy as np
 from torch.utils.data import DataLoader, DistributedSampler
 
 from src.data.math import PROMPT_FORMATS
-from src.data.refill import RefillBatchSampler
+from src.data.refill import Refill, RefillBatchSampler
 from src.data.sources import MathSplits, load_math
 from src.data.tokenized import Example, collate
 from src.data.tokenized_datamodule import TokenizedDataModule
@@ -41,7 +41,7 @@ class MathDataModule(TokenizedDataModule):
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.max_prompt_tokens, self.max_target_tokens = max_prompt_tokens, max_target_tokens
         self.eval_problems, self.eval_train_problems = eval_problems, eval_train_problems
-        self.refill_mode = refill
+        self.refill = Refill.parse(refill)
         self.train_sampler: RefillBatchSampler | None = None
 
     @cached_property
@@ -61,7 +61,7 @@ class MathDataModule(TokenizedDataModule):
         self.test_examples = self._tokenize(self.splits.test, "test")
         rank, world_size = rank_and_world()
         self.train_sampler = RefillBatchSampler(len(self.train_examples), self.batch_size,
-                                                mode=self.refill_mode, seed=self.seed,
+                                                mode=self.refill, seed=self.seed,
                                                 rank=rank, world_size=world_size)
 
     def _tokenize(self, records, split: str) -> list[Example]:

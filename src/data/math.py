@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from src.data.records import MathRecord
-from src.evaluation.grading import extract_boxed
+from src.data.answers import extract_boxed
 
 
 def normalize_problem(text: str) -> str:

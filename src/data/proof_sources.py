@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from src.data.lean import TacticPair, read_leandojo_theorems, read_minif2f, read_tactic_pairs
-from src.search.theorems import Theorem, generate_theorem, generate_theorems, proof_to_pairs
+from src.search.theorems import Theorem, generate_theorem, generate_theorems, replay
 
 SOURCES = ("builtin", "leandojo")
 MAX_ATTEMPTS = 200  # fresh draws per held-out theorem before a length is declared exhausted
@@ -113,3 +113,13 @@ def held_out_theorems(count: int, seed: int, lengths: list[int], exclude: set[st
         seen.add(theorem.statement)
         theorems.append(theorem)
     return theorems
+
+
+def proof_to_pairs(theorem: Theorem, proof: Sequence[str] | None = None) -> list[TacticPair]:
+    """One (state → tactic) pair per step, shaped like LeanDojo's traced tactics."""
+    proof = theorem.proof if proof is None else tuple(proof)
+    states = replay(theorem.statement, proof)
+    return [
+        TacticPair(state=before.text, tactic=tactic, state_after=after.text, proof_id=theorem.name, step=i)
+        for i, (before, tactic, after) in enumerate(zip(states, proof, states[1:]))
+    ]

@@ -19,28 +19,56 @@ hold the same state; each rank then trains on its own contiguous share of every 
 """
 from __future__ import annotations
 
+from enum import Enum
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 
 from src.utils.distributed import all_gather_shares, share
-
-MODES = ("off", "exact", "cached")
 Scorer = Callable[[Sequence[int]], torch.Tensor]
 Keeps = Callable[[torch.Tensor], torch.Tensor]
 
 
+class Refill(str, Enum):
+    """The effective-batch rule (`data.refill`), and what each mode asks of the training loop."""
+
+    OFF = "off"
+    EXACT = "exact"
+    CACHED = "cached"
+
+    @classmethod
+    def parse(cls, value: "str | Refill") -> "Refill":
+        try:
+            return cls(value)
+        except ValueError:
+            raise ValueError(f"data.refill={value!r}; accepted: {[mode.value for mode in cls]}") from None
+
+    @property
+    def active(self) -> bool:
+        """Batches are refilled after drops (and the sampler has no length)."""
+        return self is not Refill.OFF
+
+    @property
+    def scores_candidates(self) -> bool:
+        """Candidates are scored by the current weights before each batch (a no-grad forward pass)."""
+        return self is Refill.EXACT
+
+    @property
+    def records_trained_logp(self) -> bool:
+        """Candidates are judged by the log p̂ recorded when they were last trained on."""
+        return self is Refill.CACHED
+
+
 class RefillBatchSampler:
-    def __init__(self, num_examples: int, batch_size: int, mode: str = "off", seed: int = 0,
+    def __init__(self, num_examples: int, batch_size: int, mode: str | Refill = Refill.OFF, seed: int = 0,
                  drop_last: bool = False, rank: int = 0, world_size: int = 1):
-        if mode not in MODES:
-            raise ValueError(f"data.refill={mode!r}; accepted: {list(MODES)}")
+        self.refill = Refill.parse(mode)
         if num_examples < 1 or batch_size < 1:
             raise ValueError(f"need num_examples ≥ 1 and batch_size ≥ 1, got {num_examples}, {batch_size}")
         if not 0 <= rank < world_size:
             raise ValueError(f"need 0 ≤ rank < world_size, got rank {rank} of {world_size}")
-        self.num_examples, self.batch_size, self.mode = num_examples, batch_size, mode
+        self.num_examples, self.batch_size = num_examples, batch_size
         self.rank, self.world_size = rank, world_size
         self.global_batch_size = batch_size * world_size  # what one optimizer step sees (per micro-step)
         self.seed, self.drop_last = seed, drop_last
@@ -60,7 +88,7 @@ class RefillBatchSampler:
         self.cached_logp[indices.cpu().numpy()] = logp.cpu().numpy()
 
     def _scores(self, candidates: list[int]) -> torch.Tensor:
-        if self.mode == "cached":
+        if self.refill.records_trained_logp:
             return torch.from_numpy(self.cached_logp[candidates])
         if self.scorer is None:
             raise RuntimeError("refill=exact needs a scorer; attach one before training starts")
@@ -80,11 +108,11 @@ class RefillBatchSampler:
         order = self._order()
         self.epoch += 1
         self.counts = {"scored": 0, "dropped": 0}
-        if self.mode == "off":
+        if not self.refill.active:
             yield from self._plain_batches(order)
             return
         if self.keeps is None:
-            raise RuntimeError(f"refill={self.mode} needs the objective's `keeps` rule")
+            raise RuntimeError(f"refill={self.refill.value} needs the objective's `keeps` rule")
         pending, self.carry = self.carry, []
         size = self.global_batch_size
         for start in range(0, len(order), size):
@@ -113,8 +141,8 @@ class RefillBatchSampler:
         amount known only at its end, and Lightning validates after batch number len(): an upper
         bound would silently skip validation. So a refilling sampler has no length, and Lightning
         treats its loader as unsized (validating when it runs out)."""
-        if self.mode != "off":
-            raise TypeError(f"refill={self.mode}: drops shorten epochs unpredictably, so there is no length")
+        if self.refill.active:
+            raise TypeError(f"refill={self.refill.value}: drops shorten epochs unpredictably, so there is no length")
         full, rest = divmod(self.num_examples, self.global_batch_size)
         return full + int(rest > 0 and self._serves(rest))
 

@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 from src.data.math import check_splits, normalize_problem
 from src.data.records import DataFormatError, MathRecord, read_math_jsonl
 from src.data.synthetic import generate_math
-from src.evaluation.grading import extract_boxed
+from src.data.answers import extract_boxed
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import torch
 
 from src.data.tokenized import Example, collate
 from src.evaluation.summary import ANSWER_FORMATS, extract_answer, grade_rows, summarize
-from src.evaluation.sampling import SamplingConfig, make_sampler
+from src.sampling import SamplingConfig, make_sampler
 from src.models.logprobs import target_logp
 from src.utils.distributed import broadcast_from_rank_zero, merge_on_rank_zero, rank_and_world
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from src.evaluation.sampling import SamplingConfig
+from src.sampling import SamplingConfig
 from src.evaluation.tactic_policy import HFTacticPolicy
 from src.models.logprobs import target_logp
 from src.search.backends import ENVS, make_env

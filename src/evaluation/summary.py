@@ -11,7 +11,8 @@ from collections import Counter
 
 import numpy as np
 
-from src.evaluation.grading import extract_boxed, grade_many
+from src.data.answers import extract_boxed
+from src.evaluation.grading import grade_many
 from src.evaluation.passk import coverage_from_logp, pass_at_k
 
 ANSWER_FORMATS = ("direct", "cot")

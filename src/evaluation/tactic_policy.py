@@ -13,7 +13,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from src.data.lean import format_tactic
 from src.data.tokenized import Example, collate, tokenize_pairs
-from src.evaluation.sampling import SamplingConfig, make_sampler
+from src.sampling import SamplingConfig, make_sampler
 from src.models.logprobs import target_logp
 
 

@@ -1,25 +1,14 @@
 """Theorem-proving figures and tables: solved fraction by reference proof length for each N_eff
 (from run folders), ensemble against single models at equal budget, and search tree shapes (from
-the JSON that src/proof_reports.py writes next to the runs)."""
+the JSON that src/evaluation/proof_comparisons.py writes next to the runs)."""
 from __future__ import annotations
 
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
+from src.evaluation.proof_comparisons import proof_label
 from src.figures.plotting import plt, save_figure
 from src.utils.run_dir import RunDir
-
-
-def proof_label(meta: dict) -> str:
-    """"CE", "CE (N_eff=1)", "N_eff=8", "DCO_proof N=64" — how a tactic model is named."""
-    objective = meta.get("objective", {})
-    name = objective.get("name", "?")
-    if name == "dco_step":
-        n_eff = objective["n_eff"]
-        return "CE (N_eff=1)" if n_eff == 1 else f"N_eff={n_eff:g}"
-    if name == "dco_proof":
-        return f"DCO_proof N={objective['n']:g}"
-    return "CE" if name == "cross_entropy" else name
 
 
 def _percent(x: float | None) -> str:

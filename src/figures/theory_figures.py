@@ -35,7 +35,7 @@ def toy_markdown(ns=TOY_NS) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_theory(root: Path, runs=None) -> str:
+def write_theory(root: Path) -> str:
     save_figure(plot_confidence_factor(), root / "confidence_factor.png")
     save_figure(plot_optimal_confidence(), root / "optimal_confidence.png")
     return ("# Theory — why pass@N wants limited confidence\n\n"

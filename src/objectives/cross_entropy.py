@@ -10,12 +10,9 @@ from .base import ObjectiveOutput
 
 
 class CrossEntropy:
-    """ℓ_CE = −log p̂; keeps every example (F = 1)."""
+    """ℓ_CE = −log p̂ (F = 1); no threshold rule, so every example is trained on."""
 
     name = "cross_entropy"
-
-    def keeps(self, logp: Tensor, batch: Mapping[str, Tensor] | None = None) -> Tensor:
-        return torch.ones_like(logp, dtype=torch.bool)
 
     def __call__(self, logp: Tensor, batch: Mapping[str, Tensor] | None = None) -> ObjectiveOutput:
         logp = logp.to(torch.float64)
@@ -23,5 +20,5 @@ class CrossEntropy:
             losses=-logp,
             logp=logp.detach(),
             factor=torch.ones_like(logp.detach()),
-            kept=self.keeps(logp),
+            kept=torch.ones_like(logp.detach(), dtype=torch.bool),
         )

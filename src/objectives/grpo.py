@@ -70,9 +70,6 @@ class GRPO:
                 raise ValueError(f"{key} must be a number >= 0, got {value!r}")
         self.clip_range, self.kl_coef = float(clip_range), float(kl_coef)
 
-    def keeps(self, logp: Tensor, batch: Mapping[str, Tensor] | None = None) -> Tensor:
-        return torch.ones_like(logp, dtype=torch.bool)  # no threshold rule: every group is trained on
-
     def __call__(self, token_logp: Tensor, batch: Mapping[str, Tensor]) -> ObjectiveOutput:
         token_logp = token_logp.to(torch.float64)
         mask = batch["target_mask"][:, 1:]

@@ -11,7 +11,7 @@ from torch import Tensor
 
 from .base import ObjectiveOutput
 from .coverage import confidence_factor, dco_loss
-from .dco import check_budget, check_threshold, thresholded
+from .dco import DCO, check_budget, check_threshold, thresholded
 
 
 def dco_step_losses(step_logp: Tensor, n_eff: float) -> Tensor:
@@ -33,21 +33,18 @@ def whole_proof_dco_losses(step_logp: Tensor, proof_ids: Tensor, n: float) -> Te
     return detached_factor * -step_logp.to(torch.float64)
 
 
-class DCOStep:
-    """DCO_step with budget n_eff per tactic step; drops steps with F(n_eff, p̂_i) ≤ threshold."""
+class DCOStep(DCO):
+    """DCO_step: DCO on every tactic step with the per-step budget n_eff (dco_step_losses); drops steps
+    with F(n_eff, p̂_i) ≤ threshold."""
 
     name = "dco_step"
 
     def __init__(self, n_eff: float, threshold: float = 0.0):
-        self.n_eff = check_budget("n_eff", n_eff)
-        self.threshold = check_threshold(threshold)
+        super().__init__(check_budget("n_eff", n_eff), threshold)
 
-    def keeps(self, logp: Tensor, batch: Mapping[str, Tensor] | None = None) -> Tensor:
-        return confidence_factor(logp.detach(), self.n_eff) > self.threshold
-
-    def __call__(self, logp: Tensor, batch: Mapping[str, Tensor] | None = None) -> ObjectiveOutput:
-        detached_factor = confidence_factor(logp.detach(), self.n_eff)
-        return thresholded(logp, dco_step_losses(logp, self.n_eff), detached_factor, self.threshold)
+    @property
+    def n_eff(self) -> float:
+        return self.n
 
 
 class DCOProof:

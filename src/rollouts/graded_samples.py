@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import torch
 
 from src.evaluation.grading import grade_many
-from src.evaluation.sampling import SamplingConfig, make_sampler
+from src.sampling import SamplingConfig, make_sampler
 from src.evaluation.summary import extract_answer
 
 

@@ -12,7 +12,7 @@ import copy
 import torch
 
 from src.data.tokenized import Example, collate
-from src.evaluation.sampling import SamplingConfig
+from src.sampling import SamplingConfig
 from src.models.logprobs import token_logp
 from src.rollouts.graded_samples import sample_and_grade
 

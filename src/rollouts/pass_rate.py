@@ -13,20 +13,20 @@ import math
 
 import torch
 
-from src.evaluation.sampling import SamplingConfig
+from src.data.refill import Refill
 from src.objectives.dco_approx import ESTIMATE_KEY
 from src.rollouts.graded_samples import sample_and_grade
-
-REFILL_MODES = ("exact", "off")  # "cached" would judge p̂_a by the teacher-forced log p̂ of the last step
+from src.sampling import SamplingConfig
 
 
 class PassRateRollout:
+    # data.refill=cached would judge p̂_a by the teacher-forced log p̂ of the last step
+    refill_modes = (Refill.EXACT, Refill.OFF)
+
     def __init__(self, samples: int = 64, warmup_steps: int = 20, sampling: dict | None = None,
-                 answer_format: str = "cot", grading_timeout: float = 5.0, refill: str = "exact"):
+                 answer_format: str = "cot", grading_timeout: float = 5.0):
         if samples < 1 or warmup_steps < 0:
             raise ValueError(f"rollout: samples must be >= 1 and warmup_steps >= 0, got {samples}, {warmup_steps}")
-        if refill not in REFILL_MODES:
-            raise ValueError(f"objective=dco_approx needs data.refill in {list(REFILL_MODES)}, got {refill!r}")
         self.samples, self.warmup_steps = samples, warmup_steps
         self.sampling = SamplingConfig(**(sampling or {}))
         self.answer_format, self.grading_timeout = answer_format, grading_timeout

@@ -27,6 +27,23 @@ class ProofState(Protocol):
         ...
 
 
+class GoalsState:
+    """A `ProofState` made of a tuple of `goals`: printed as Lean prints them, done when none remain."""
+
+    goals: tuple
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(map(str, self.goals)) if self.goals else NO_GOALS
+
+    @property
+    def is_done(self) -> bool:
+        return not self.goals
+
+    def __str__(self) -> str:
+        return self.text
+
+
 @dataclass(frozen=True)
 class StepResult:
     """The outcome of one tactic: the remaining goals, or an error message (never both)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from src.search.env import NO_GOALS, StepResult
+from src.search.env import GoalsState, StepResult
 
 INSTALL_HINT = "pip install -e .[lean] and a Lean toolchain (elan; lean-interact's `install-lean`)"
 
@@ -28,20 +28,9 @@ def _lean_interact():
 
 
 @dataclass(frozen=True)
-class LeanState:
+class LeanState(GoalsState):
     goals: tuple[str, ...]  # pretty-printed goals, as the REPL returns them
     proof_state: int = field(compare=False)  # the REPL's handle for this state
-
-    @property
-    def text(self) -> str:
-        return "\n\n".join(self.goals) if self.goals else NO_GOALS
-
-    @property
-    def is_done(self) -> bool:
-        return not self.goals
-
-    def __str__(self) -> str:
-        return self.text
 
 
 def with_sorry(statement: str) -> str:

@@ -38,7 +38,7 @@ import random
 import re
 from dataclasses import dataclass
 
-from src.search.env import NO_GOALS, StepResult
+from src.search.env import NO_GOALS, GoalsState, StepResult
 
 # ---------------------------------------------------------------- formulas
 
@@ -267,21 +267,10 @@ def parse_goal(text: str) -> Goal:
 
 
 @dataclass(frozen=True)
-class PropState:
+class PropState(GoalsState):
     """The open goals; tactics act on the first one unless told otherwise."""
 
     goals: tuple[Goal, ...]
-
-    @property
-    def text(self) -> str:
-        return "\n\n".join(map(str, self.goals)) if self.goals else NO_GOALS
-
-    @property
-    def is_done(self) -> bool:
-        return not self.goals
-
-    def __str__(self) -> str:
-        return self.text
 
 
 def parse_state(text: str) -> PropState:

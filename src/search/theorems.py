@@ -17,7 +17,6 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from src.data.lean import TacticPair
 from src.search.env import ProofState
 from src.search.propositional import (
     FALSE,
@@ -220,16 +219,6 @@ def replay(statement: str, proof: Sequence[str], env: PropositionalEnv | None = 
     if not states[-1].is_done:
         raise ValueError(f"the proof ends with open goals:\n{states[-1].text}")
     return states
-
-
-def proof_to_pairs(theorem: Theorem, proof: Sequence[str] | None = None) -> list[TacticPair]:
-    """One (state → tactic) pair per step, shaped like LeanDojo's traced tactics."""
-    proof = theorem.proof if proof is None else tuple(proof)
-    states = replay(theorem.statement, proof)
-    return [
-        TacticPair(state=before.text, tactic=tactic, state_after=after.text, proof_id=theorem.name, step=i)
-        for i, (before, tactic, after) in enumerate(zip(states, proof, states[1:]))
-    ]
 
 
 def shortest_proof_length(statement: str, max_depth: int = 8, max_states: int = 50_000) -> int | None:

@@ -1,32 +1,29 @@
-"""Reports of the theorem-proving experiments, registered in src/report.py (`python -m src.report`).
+"""Reports of the theorem-proving experiments (named by their configs' `report:`):
 
-- proof_dco_step: solved fraction by reference proof length for each N_eff (run folders only);
+- proof_dco_step: solved fraction by reference proof length for each N_eff;
 - proof_ensemble: that, plus the ensemble of all runs against each run alone at equal budget;
 - proof_tree_shapes: that, plus every run searched with every shape in the config's `tree_shapes`.
 
-The last two load the runs' checkpoints and search again; their results are kept in
-`ensemble.json` / `tree_shapes.json` next to the runs and reused while the runs and settings match.
+The last two read `ensemble.json` / `tree_shapes.json`, which their `report.analysis` step
+(src/evaluation/proof_comparisons.py) wrote next to the runs from the runs' checkpoints.
 """
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from src.evaluation.proof_comparisons import compare_ensemble, compare_shapes, load_provers
+from src.evaluation.proof_comparisons import proof_label
 from src.figures.plotting import save_figure, source_note
 from src.figures.proofs import (
     ensemble_table,
     plot_ensemble,
     plot_solved_by_length,
     plot_tree_shapes,
-    proof_label,
     solved_by_length_table,
     tree_shapes_table,
 )
-from src.utils.io import atomic_write_text
 from src.utils.run_dir import RunDir
 
 
@@ -60,7 +57,7 @@ def short_long_summary(runs: list[RunDir]) -> str:
 
 
 def write_proof_ensemble(root: Path, runs: list[RunDir]) -> str:
-    result = _cached(root / "ensemble.json", runs, {}, lambda: compare_ensemble(load_provers(runs, proof_label)))
+    result = read_result(root / "ensemble.json")
     save_figure(plot_ensemble(result), root / "ensemble.png")
     best = max(result["single"], key=lambda name: result["single"][name]["pass@budget"])
     ensemble, single = result["ensemble"]["pass@budget"], result["single"][best]["pass@budget"]
@@ -75,10 +72,7 @@ def write_proof_ensemble(root: Path, runs: list[RunDir]) -> str:
 
 def write_tree_shapes(root: Path, runs: list[RunDir]) -> str:
     shapes = OmegaConf.to_container(OmegaConf.load(runs[0].config).get("tree_shapes") or {})
-    if not shapes:
-        raise ValueError(f"{runs[0].config}: no `tree_shapes` (name → search fields) to compare")
-    result = _cached(root / "tree_shapes.json", runs, shapes,
-                     lambda: compare_shapes(load_provers(runs, proof_label), shapes))
+    result = read_result(root / "tree_shapes.json")
     save_figure(plot_tree_shapes(result), root / "tree_shapes.png")
     budget = OmegaConf.load(runs[0].config).evaluation.search.budget
     return (write_proof_lengths(root, runs)
@@ -87,15 +81,9 @@ def write_tree_shapes(root: Path, runs: list[RunDir]) -> str:
             "![tree shapes](tree_shapes.png)\n")
 
 
-def _cached(path: Path, runs: list[RunDir], settings: dict, compute: Callable[[], dict]) -> dict:
-    """`compute()`, unless `path` holds a result for the same runs, evaluation settings and `settings`."""
-    key = {"runs": [str(r.path.resolve()) for r in runs], "settings": settings,
-           "evaluation": OmegaConf.to_container(OmegaConf.load(runs[0].config).evaluation),
-           "checkpoints": [(r.checkpoints / "last.ckpt").stat().st_mtime for r in runs]}
-    if path.exists():
-        stored = json.loads(path.read_text())
-        if stored.get("key") == key:
-            return stored["result"]
-    result = json.loads(json.dumps(compute()))  # the same types whether computed or read back
-    atomic_write_text(path, json.dumps({"key": key, "result": result}, indent=1) + "\n")  # keeps run order
-    return result
+def read_result(path: Path) -> dict:
+    """The stored result of a comparison (`{"key": …, "result": …}`, src/evaluation/proof_comparisons.py)."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: its experiment's report.analysis step writes it "
+                                "(python -m src.report <sweep> --experiment proof_ensemble|proof_tree_shapes)")
+    return json.loads(path.read_text())["result"]

@@ -7,7 +7,8 @@ CE on the training solutions for `epochs` epochs at learning rate `lr` (default:
 <sweep>/warm_start/ (an ordinary run folder, evaluated once at its end), exported as a Hugging Face
 model folder <sweep>/warm_start/model that every run loads through
 `model.pretrained: ${hydra:sweep.dir}/warm_start/model`. A sweep folder that already holds the model
-(a resumed sweep) reuses it.
+(a resumed sweep) reuses it; runs that load another model (scale=paper_cot: the hub's base model)
+need no warm start, and none is trained.
 """
 from __future__ import annotations
 
@@ -26,16 +27,15 @@ log = logging.getLogger(__name__)
 
 
 def warm_start_config(config: DictConfig, run_dir: Path, epochs: int, lr: float | None = None) -> DictConfig:
-    """The sweep's config as one CE run from scratch: no hub checkpoint, no rollout, no refill rule."""
+    """The sweep's config as one CE run from scratch: no hub checkpoint, no rollout."""
     cfg = OmegaConf.create(OmegaConf.to_container(config, resolve=False))
     with open_dict(cfg):
         cfg.pop("hydra", None)
-        cfg.pop("rollout", None)
+        cfg.rollout = None
         cfg.paths.run_dir = str(run_dir)
         cfg.resume = None
         cfg.model.pretrained = None
         cfg.objective = dict(CROSS_ENTROPY)
-        cfg.data.refill = "off"
         cfg.trainer.max_epochs = epochs
         cfg.trainer.check_val_every_n_epoch = epochs  # evaluate the start once, when it is done
         if lr is not None:
@@ -51,16 +51,23 @@ class WarmStart(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         from src.models.checkpoint import load_run_model  # imported late: keeps Hydra start-up light
-        from src.run import train
+        from src.run.train import train
         from src.utils.run_dir import RunDir
 
         run = RunDir(Path(config.hydra.sweep.dir) / FOLDER)
         export = run.path / "model"
+        loads = OmegaConf.to_container(config.model, resolve=False)["pretrained"]  # `hydra:` is not resolvable yet
+        if f"{FOLDER}/model" not in str(loads):
+            log.info("warm start: the runs load %s, not %s; nothing to train", loads, export)
+            return
         if (export / "config.json").exists():
             log.info("warm start: reusing %s", export)
             return
         log.info("warm start: CE for %d epochs into %s", self.epochs, run.path)
-        train(warm_start_config(config, run.path, self.epochs, self.lr), run.path)
+        try:  # Hydra would turn an exception here into a warning and start every job without its model
+            train(warm_start_config(config, run.path, self.epochs, self.lr))
+        except Exception as error:
+            raise SystemExit(f"warm start failed in {run.path}: {type(error).__name__}: {error}") from error
         model, tokenizer, _ = load_run_model(run)
         partial = run.path / ".model.partial"  # written whole, then renamed: a killed export is redone
         shutil.rmtree(partial, ignore_errors=True)

@@ -21,7 +21,7 @@ from typing import Any
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
-from src.evaluation.sampling import SamplingConfig
+from src.sampling.config import SamplingConfig
 
 ENGINE_DEFAULTS = {
     "tensor_parallel_size": 1,

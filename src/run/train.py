@@ -1,37 +1,30 @@
-"""Entry point: `python -m src.run experiment=math_passn [overrides]`.
-
-Composes conf/, seeds everything, builds data → tokenizer/model → objective, fits with Lightning
-(evaluating after every epoch) and leaves the run folder described in src/utils/run_dir.py.
-"""
+"""One training run from a composed config: seed → data → tokenizer/model → objective → Lightning fit
+(evaluating after every epoch), leaving the run folder described in src/utils/run_dir.py."""
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from pathlib import Path
 
-import hydra
 import lightning.pytorch as pl
 import torch
 from hydra.utils import instantiate
 from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
-from src.callbacks import RefillCallback, RunRecorder, WandbMedia
-from src.loggers import build_logger, close_logger
 from src.models.factory import build_model
 from src.models.module import LanguageModelModule
 from src.models.tokenizer import load_tokenizer
+from src.run.loggers import build_logger, close_logger
 from src.utils.io import atomic_write_text
 from src.utils.run_dir import RunDir
 
 log = logging.getLogger(__name__)
-# `hydra.run.dir: ${resume_or:${resume},outputs/...}`: a resumed run writes into the folder it resumes
-OmegaConf.register_new_resolver("resume_or", lambda resume, fresh: resume or fresh, replace=True)
 
 
-def train(cfg: DictConfig, run_dir: str | Path) -> dict:
-    """Train and evaluate one configuration; returns the last epoch's metrics."""
-    run = RunDir(run_dir)
+def train(cfg: DictConfig) -> dict:
+    """Train and evaluate one configuration in `cfg.paths.run_dir`; returns the last epoch's metrics."""
+    run = RunDir(cfg.paths.run_dir)
     if cfg.resume and run.completed:
         log.info("%s already completed; nothing to resume", run.path)
         return run.metrics()[-1] if run.metrics() else {}
@@ -72,10 +65,7 @@ def train(cfg: DictConfig, run_dir: str | Path) -> dict:
 
     objective_tags = [objective.name] + [f"{k}={v}" for k, v in cfg.objective.items() if k != "_target_"]
     logger = build_logger(cfg.logger, run, objective_tags)
-    callbacks = [RefillCallback(), RunRecorder(str(run.path)),
-                 pl.callbacks.ModelCheckpoint(dirpath=run.checkpoints, save_last=True, save_top_k=1)]
-    if type(logger).__name__ == "WandbLogger":
-        callbacks.append(WandbMedia(str(run.path)))
+    callbacks = [instantiate(callback) for callback in cfg.callbacks.values() if callback]  # conf/callbacks
     trainer = instantiate(cfg.trainer, logger=logger, callbacks=callbacks, default_root_dir=str(run.path))
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None)
@@ -100,17 +90,3 @@ def find_resume_checkpoint(run: RunDir) -> Path | None:
             f"restart the run from scratch, or copy another checkpoint of {run.checkpoints} over it.") from error
     log.info("resuming from %s", checkpoint)
     return checkpoint
-
-
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def main(cfg: DictConfig) -> float | None:
-    if cfg.task == "theory":  # the experiment's report callback draws everything
-        return None
-    if cfg.task != "train":
-        raise ValueError(f"task={cfg.task!r}; accepted: ['train', 'theory']")
-    metrics = train(cfg, cfg.paths.run_dir)
-    return metrics.get("test", {}).get("coverage", {}).get(str(cfg.optimized_n)) if metrics else None
-
-
-if __name__ == "__main__":
-    main()

@@ -1,43 +1,58 @@
-"""Lightning callbacks that connect the trainer to the refill sampler and to the run folder."""
+"""Lightning callbacks that connect the trainer to the refill sampler, the run folder and W&B
+(composed in conf/callbacks/; W&B media in conf/logger/wandb.yaml)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import lightning.pytorch as pl
 from lightning.pytorch.utilities import rank_zero_only
 
+from src.data.refill import Refill
 from src.figures.run_curves import draw_run_curves
 from src.utils.distributed import parameters_are_sharded
 from src.utils.io import append_jsonl, atomic_write_jsonl
 from src.utils.run_dir import RunDir
 
+log = logging.getLogger(__name__)
+
 
 class RefillCallback(pl.Callback):
-    """Plugs the objective's threshold rule and the model's scorer into the refill sampler."""
+    """Plugs the objective's threshold rule and the model's scorer into the refill sampler, whose
+    `refill` mode (src/data/refill.py) says what the loop must do for it."""
 
     def setup(self, trainer, pl_module, stage: str) -> None:
         datamodule = trainer.datamodule
         sampler = getattr(datamodule, "train_sampler", None)
         if sampler is None:
             return
-        sampler.keeps = pl_module.objective.keeps
+        rollout = pl_module.rollout
+        if rollout is not None and sampler.refill not in getattr(rollout, "refill_modes", list(Refill)):
+            raise ValueError(f"{type(rollout).__name__} works with data.refill in "
+                             f"{[mode.value for mode in rollout.refill_modes]}, got {sampler.refill.value!r}")
+        keeps = getattr(pl_module.objective, "keeps", None)
+        if sampler.refill.active and keeps is None:  # nothing can be dropped, so nothing is refilled
+            log.info("objective %s has no threshold rule: data.refill=%s serves plain batches",
+                     pl_module.objective.name, sampler.refill.value)
+            sampler.refill = Refill.OFF
+        sampler.keeps = keeps
         sampler.scorer = lambda indices: pl_module.score(
             pl_module.transfer_batch_to_device(datamodule.collate_indices(indices), pl_module.device, 0))
 
     def on_fit_start(self, trainer, pl_module) -> None:
         sampler = getattr(trainer.datamodule, "train_sampler", None)
-        if sampler is not None and sampler.mode == "exact" and parameters_are_sharded(pl_module):
+        if sampler is not None and sampler.refill.scores_candidates and parameters_are_sharded(pl_module):
             raise ValueError("data.refill=exact scores candidates outside the training step, which sharded "
                              "parameters (FSDP, DeepSpeed ZeRO-3) do not allow; use data.refill=cached")
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         sampler = trainer.datamodule.train_sampler
-        if sampler is not None and sampler.mode == "cached":
+        if sampler is not None and sampler.refill.records_trained_logp:
             sampler.record(outputs["index"].tolist(), outputs["logp"])
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         sampler = trainer.datamodule.train_sampler
-        if sampler is not None and sampler.mode != "off":
+        if sampler is not None and sampler.refill.active:
             scored = max(1, sampler.counts["scored"])
             pl_module.log_dict({"refill/dropped": float(sampler.counts["dropped"]),
                                 "refill/dropped_fraction": sampler.counts["dropped"] / scored,

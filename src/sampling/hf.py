@@ -1,42 +1,16 @@
-"""Sampling backends behind one small interface: left-padded prompts in, completions' token ids out.
-
-`HFSampler` runs any Hugging Face causal LM with its KV cache, batched over prompts *and* samples:
+"""`HFSampler` runs any Hugging Face causal LM with its KV cache, batched over prompts *and* samples:
 each prompt is prefilled once and its cache is shared by its n samples (HF `generate` with
-`num_return_sequences` would prefill every copy). Other backends (vLLM) keep the same `sample`
-signature so evaluation and on-policy objectives never see the difference.
+`num_return_sequences` would prefill every copy).
 """
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
 
 import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from src.sampling.config import SamplingConfig
 from src.utils.distributed import all_ranks_agree, parameters_are_sharded
-
-
-BACKENDS = ("hf", "vllm")
-
-
-@dataclass
-class SamplingConfig:
-    backend: str = "hf"     # hf: HFSampler below; vllm: src.evaluation.vllm_sampler (GPU, optional extra)
-    temperature: float = 1.0
-    top_p: float = 1.0
-    max_new_tokens: int = 16
-    batch_size: int = 1024  # sequences decoded together (prompts × samples)
-    vllm: dict = field(default_factory=dict)  # backend=vllm: engine settings (src/evaluation/vllm_sampler.py)
-
-    def __post_init__(self):
-        if self.backend not in BACKENDS:
-            raise ValueError(f"sampling.backend={self.backend!r}; accepted: {list(BACKENDS)}")
-        if self.temperature < 0:
-            raise ValueError(f"sampling.temperature={self.temperature}; must be ≥ 0 (0 = greedy)")
-        if not 0 < self.top_p <= 1:
-            raise ValueError(f"sampling.top_p={self.top_p}; must be in (0, 1]")
-        if self.max_new_tokens < 1 or self.batch_size < 1:
-            raise ValueError("sampling.max_new_tokens and sampling.batch_size must be ≥ 1")
 
 
 def next_tokens(logits: torch.Tensor, temperature: float, top_p: float) -> torch.Tensor:
@@ -102,11 +76,3 @@ class HFSampler:
 
     def decode(self, ids: list[int]) -> str:
         return self.tokenizer.decode(ids, skip_special_tokens=True)
-
-
-def make_sampler(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, config: SamplingConfig):
-    """The backend `config.backend` names, for the given (current) model weights."""
-    if config.backend == "vllm":
-        from src.evaluation.vllm_sampler import VLLMSampler  # optional extra: pip install -e .[vllm]
-        return VLLMSampler(model, tokenizer, config)
-    return HFSampler(model, tokenizer, config)
