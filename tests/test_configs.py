@@ -1,8 +1,13 @@
-"""Every option of every config group, and every experiment, composes and instantiates its parts."""
+"""Every option of every config group, and every experiment, composes and instantiates its parts;
+scale presets refuse the experiments they do not fit, before any folder is created."""
+import subprocess
+import sys
+
 import pytest
 from hydra.utils import instantiate
 
-from conftest import CONF, compose_config
+from conftest import CONF, REPO, compose_config
+from src.run.checks import check_config
 
 GROUPS = sorted(p.name for p in CONF.iterdir() if p.is_dir() and p.name not in ("hydra",))
 OPTIONS = [(g, f.stem) for g in GROUPS for f in sorted((CONF / g).glob("*.yaml"))]
@@ -30,3 +35,25 @@ def test_hub_presets_name_real_checkpoints(tmp_path):
     for option, hub_id in [("llama3_8b", "meta-llama/Meta-Llama-3-8B"), ("qwen25_math_1p5b", "Qwen/Qwen2.5-Math-1.5B")]:
         cfg = compose_config([f"model={option}"], run_dir=tmp_path, tiny=False)
         assert cfg.model.pretrained == hub_id and cfg.model.dtype == "bfloat16"
+
+
+@pytest.mark.parametrize("experiment,scale,advice", [
+    ("table3_cot", "paper", "scale=paper_cot"), ("proof_dco_step", "paper", "scale=paper_proofs"),
+    ("math_passn", "paper_proofs", "scale=paper"), ("math_passn", "paper_cot", "scale=paper")])
+def test_a_scale_preset_refuses_an_experiment_it_does_not_fit(experiment, scale, advice):
+    cfg = compose_config([f"experiment={experiment}", f"scale={scale}"], tiny=False)
+    with pytest.raises(ValueError, match=f"scale={scale} does not fit experiment={experiment}.*use {advice}"):
+        check_config(cfg)
+
+
+@pytest.mark.parametrize("experiment,scale", [("math_passn", "paper"), ("table3_cot", "paper_cot"),
+                                              ("proof_dco_step", "paper_proofs"), ("table3_cot", "tiny")])
+def test_a_scale_preset_runs_the_experiments_it_fits(experiment, scale):
+    check_config(compose_config([f"experiment={experiment}", f"scale={scale}"], tiny=False))
+
+
+def test_a_refused_config_exits_before_any_folder_exists(tmp_path):
+    out = tmp_path / "sweep"
+    result = subprocess.run([sys.executable, "-m", "src.run", "experiment=table3_cot", "scale=paper",
+                             f"hydra.sweep.dir={out}"], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "use scale=paper_cot" in result.stderr and not out.exists()

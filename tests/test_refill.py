@@ -61,3 +61,14 @@ def test_bad_arguments_are_named():
     sampler.keeps = keep_even
     with pytest.raises(RuntimeError, match="scorer"):
         list(sampler)
+
+
+def test_an_objective_without_a_threshold_rule_gets_plain_batches_whatever_data_refill_says(tmp_path):
+    """Refill.EXACT with CE (no `keeps`): nothing can be dropped, so the sampler serves plain, sized batches
+    instead of paying a scoring pass per candidate."""
+    from conftest import compose_config
+    from src.run import train
+
+    train(compose_config(["data.refill=exact"], run_dir=tmp_path))
+    header = (tmp_path / "logs" / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert "refill/dropped" not in header and "test/coverage@1" in header

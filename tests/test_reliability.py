@@ -117,3 +117,12 @@ def test_empty_split_is_an_error(tmp_path):
     cfg = compose_config([f"data.path={data}", "data.source=path"], run_dir=tmp_path / "run")
     with pytest.raises(ValueError, match="empty"):
         train(cfg)
+
+
+def test_a_report_target_read_from_a_run_folder_must_be_a_figure_function(tmp_path):
+    """A run folder's config.yaml names its report; anything outside src.figures is refused, not called."""
+    train(compose_config([], run_dir=tmp_path / "run"))
+    config = (tmp_path / "run" / "config.yaml")
+    config.write_text(config.read_text().replace("report: null", "report:\n  _target_: os.system"))
+    with pytest.raises(ValueError, match="must be functions in src.figures"):
+        write_report(tmp_path)
