@@ -10,6 +10,8 @@ from __future__ import annotations
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
+from src.data.sources import resolve_source, split_files
+
 KINDS = ("math_direct", "math_cot", "proofs")
 
 
@@ -32,15 +34,24 @@ def check_scale(cfg: DictConfig) -> None:
         raise ValueError(f"scale={scale.name} does not fit experiment={cfg.experiment_name} ({kind}): {why_not}")
 
 
+def check_data(cfg: DictConfig) -> None:
+    """A MATH `data.path` is a folder with a split pair, and no other source would ignore it."""
+    if experiment_kind(cfg) == "proofs":
+        return
+    if resolve_source(cfg.data.source, cfg.data.path) == "path":
+        split_files(cfg.data.path)
+
+
 def check_config(cfg: DictConfig) -> None:
     if cfg.task == "train":
         check_scale(cfg)
+        check_data(cfg)
 
 
 def exit_on_error(check, config: DictConfig) -> None:
     try:
         check(config)
-    except ValueError as error:
+    except (ValueError, FileNotFoundError) as error:
         raise SystemExit(f"config error: {error}") from error
 
 
