@@ -45,6 +45,7 @@ def check_data(cfg: DictConfig) -> None:
 def check_config(cfg: DictConfig) -> None:
     if cfg.task == "train":
         check_scale(cfg)
+    if cfg.task in ("train", "evaluate"):
         check_data(cfg)
 
 
