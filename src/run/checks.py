@@ -56,9 +56,22 @@ def exit_on_error(check, config: DictConfig) -> None:
         raise SystemExit(f"config error: {error}") from error
 
 
+def check_debug(cfg: DictConfig) -> None:
+    """debug=smoke sizes MATH data and evaluation; the proof experiments are tiny already."""
+    choice = cfg.get("hydra", {}).get("runtime", {}).get("choices", {}).get("debug")
+    if choice == "smoke" and experiment_kind(cfg) == "proofs":
+        raise ValueError("debug=smoke sizes the MATH experiments; proof experiments are tiny by default: "
+                         "use debug=fdr (one batch) or no debug config")
+
+
+def check_launch(cfg: DictConfig) -> None:
+    check_debug(cfg)
+    check_config(cfg)
+
+
 class ConfigChecks(Callback):
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
-        exit_on_error(check_config, config)
+        exit_on_error(check_launch, config)
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        exit_on_error(check_config, config)
+        exit_on_error(check_launch, config)
