@@ -25,6 +25,8 @@ def test_option_composes(group, option, tmp_path):
         assert cfg.experiment_name == option  # experiments are global and name their output folder
     elif group == "scale":
         assert cfg.model.pretrained if option.startswith("paper") else cfg.model.architecture  # global overrides
+    elif group == "debug":
+        assert cfg.trainer.enable_progress_bar is False  # global, from debug/default.yaml
     else:
         assert cfg[group] is not None
     if group == "objective":
