@@ -47,8 +47,9 @@ class LanguageModelModule(pl.LightningModule):
         per_token = getattr(self.objective, "per_token", False)  # e.g. GRPO's token-level ratios
         out = self.objective((token_logp if per_token else target_logp)(self.model, batch), batch)
         loss = reduce_losses(out.losses, self.examples_per_step)
+        self.log("epoch", float(self.epoch_number), batch_size=len(out.logp))
         self.log_dict({
-            "epoch": float(self.epoch_number), "train/loss": loss, "train/logp": out.logp.mean().float(),
+            "train/loss": loss, "train/logp": out.logp.mean().float(),
             "train/factor": out.factor.mean().float(), "train/kept": out.kept.float().mean(),
             **{f"train/{name}": value.float() for name, value in out.metrics.items()},
         }, prog_bar=True, batch_size=len(out.logp))
