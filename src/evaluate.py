@@ -15,7 +15,10 @@ from src.run.evaluate import evaluate
 @hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
 def main(cfg: DictConfig) -> float | None:
     metrics = evaluate(cfg)
-    print(draw_report(cfg.paths.run_dir, cfg.report).read_text())
+    if not metrics:  # not rank 0
+        return None
+    report = draw_report(cfg.paths.run_dir, cfg.report)
+    print(f"{report.read_text()}\nreport: {report}")
     return metrics["test"]["coverage"].get(str(cfg.optimized_n))
 
 

@@ -35,11 +35,17 @@ def check_scale(cfg: DictConfig) -> None:
 
 
 def check_data(cfg: DictConfig) -> None:
-    """A MATH `data.path` is a folder with a split pair, and no other source would ignore it."""
+    """A MATH `data.path` is a folder with a split pair, and no other source would ignore it; scale
+    presets with `builtin_data: false` (the paper's) refuse the built-in problems."""
     if experiment_kind(cfg) == "proofs":
         return
-    if resolve_source(cfg.data.source, cfg.data.path) == "path":
+    source = resolve_source(cfg.data.source, cfg.data.path)
+    if source == "path":
         split_files(cfg.data.path)
+    scale = cfg.get("scale") or {}
+    if source == "builtin" and not scale.get("builtin_data", True):
+        raise ValueError(f"scale={scale.name} trains on MATH, not the built-in problems: give data.path=<folder "
+                         f"with train.jsonl + test.jsonl> or data.source=hub")
 
 
 def check_config(cfg: DictConfig) -> None:

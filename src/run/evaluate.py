@@ -9,6 +9,7 @@ from pathlib import Path
 
 import lightning.pytorch as pl
 from hydra.utils import instantiate
+from lightning.pytorch.utilities import rank_zero_only
 from omegaconf import DictConfig, OmegaConf
 
 from src.models.checkpoint import load_run_model
@@ -46,7 +47,7 @@ def load_model(pretrained: str | None, dtype: str):
 
 
 def evaluate(cfg: DictConfig) -> dict:
-    """Evaluate `cfg.model.pretrained` on `cfg.data`'s test problems; returns the metrics."""
+    """Evaluate `cfg.model.pretrained` on `cfg.data`'s test problems; returns the metrics (rank 0)."""
     run = RunDir(cfg.paths.run_dir)
     pl.seed_everything(cfg.seed, workers=True)
     model, tokenizer, model_source = load_model(cfg.model.pretrained, cfg.model.dtype)
@@ -57,14 +58,18 @@ def evaluate(cfg: DictConfig) -> dict:
                                  examples_per_step=cfg.data.batch_size,
                                  evaluator=instantiate(cfg.evaluation, _convert_="all"))
     parameters = sum(p.numel() for p in model.parameters())
-    atomic_write_text(run.config, OmegaConf.to_yaml(cfg, resolve=True))
-    run.update_meta(status="running", job_type="evaluate", experiment=cfg.experiment_name, seed=cfg.seed,
-                    started=dt.datetime.now().isoformat(timespec="seconds"), model=model_source,
-                    resolved_source=splits.resolved_source, n_train=len(splits.train), n_test=len(splits.test),
-                    parameters=parameters)
+    writer = rank_zero_only.rank == 0  # under DDP every process runs this; rank 0 alone writes files
+    if writer:
+        atomic_write_text(run.config, OmegaConf.to_yaml(cfg, resolve=True))
+        run.update_meta(status="running", job_type="evaluate", experiment=cfg.experiment_name, seed=cfg.seed,
+                        started=dt.datetime.now().isoformat(timespec="seconds"), model=model_source,
+                        resolved_source=splits.resolved_source, n_train=len(splits.train),
+                        n_test=len(splits.test), parameters=parameters)
     log.info(start_banner(cfg, splits, parameters, f"evaluating {model_source}"))
     trainer = instantiate(cfg.trainer, logger=False, callbacks=[RunRecorder(str(run.path))],
                           default_root_dir=str(run.path))
     trainer.validate(module, datamodule=datamodule)
+    if not writer:
+        return {}
     run.update_meta(status="completed", finished=dt.datetime.now().isoformat(timespec="seconds"))
     return run.metrics()[-1]
