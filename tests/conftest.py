@@ -8,7 +8,7 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
-from omegaconf import DictConfig, open_dict
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "conf"
@@ -20,17 +20,25 @@ os.environ.setdefault("WANDB_MODE", "offline")
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # tiny models: threads cost more than they bring (subprocesses too)
 torch.set_num_threads(1)
 
-# Small enough to fit and evaluate in seconds on one CPU core.
-TINY = [
-    "data.source=builtin", "data.synthetic.n_train=96", "data.synthetic.n_test=24",
-    "data.batch_size=16", "data.eval_problems=8", "data.eval_train_problems=8",
-    "model.vocab_size=400", "model.architecture.hidden_size=32", "model.architecture.intermediate_size=64",
-    "model.architecture.num_hidden_layers=1", "model.architecture.num_attention_heads=2",
-    "model.architecture.num_key_value_heads=2",
-    "trainer.max_epochs=1", "trainer.limit_train_batches=2", "trainer.accelerator=cpu",
-    "trainer.enable_progress_bar=false",
-    "evaluation.samples_per_problem=4", "evaluation.pass_ks=[1,4]", "evaluation.coverage_ns=[1,4,16]",
-]
+# Small enough to fit and evaluate in seconds on one CPU core: conf/debug/smoke.yaml.
+TINY = ["debug=smoke"]
+
+
+def smoke_overrides(*prefixes: str) -> list[str]:
+    """debug=smoke's values under `prefixes` as command-line overrides (for configs it does not fit
+    whole, e.g. the proof experiments' model and trainer)."""
+    def flat(node, prefix=""):
+        for key, value in node.items():
+            if isinstance(value, dict):
+                yield from flat(value, f"{prefix}{key}.")
+            else:
+                yield f"{prefix}{key}", value
+    smoke = OmegaConf.to_container(OmegaConf.merge(*(OmegaConf.load(CONF / "debug" / f"{name}.yaml")
+                                                     for name in ("default", "smoke"))))
+    smoke.pop("defaults", None)
+    return [f"{key}={str(value).lower() if isinstance(value, bool) else value}".replace(" ", "")
+            for key, value in flat(smoke) if key.startswith(prefixes)]
+
 
 # One on-policy training step in the chain-of-thought format (DCO_a, GRPO), evaluated on 2 problems.
 COT_ONE_STEP = [
@@ -40,11 +48,12 @@ COT_ONE_STEP = [
 ]
 
 
-def compose_config(overrides: list[str], run_dir: Path | None = None, tiny: bool = True) -> DictConfig:
-    """Compose conf/config.yaml with `overrides` (after the tiny defaults), outside a Hydra app."""
+def compose_config(overrides: list[str], run_dir: Path | None = None, tiny: bool = True,
+                   config_name: str = "config") -> DictConfig:
+    """Compose conf/<config_name>.yaml with `overrides` (after the tiny defaults), outside a Hydra app."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(version_base="1.3", config_dir=str(CONF)):
-        cfg = compose("config", overrides=(TINY if tiny else []) + list(overrides))
+        cfg = compose(config_name, overrides=(TINY if tiny else []) + list(overrides))
     if run_dir is not None:
         with open_dict(cfg):
             cfg.paths.run_dir = str(run_dir)

@@ -25,6 +25,8 @@ def test_option_composes(group, option, tmp_path):
         assert cfg.experiment_name == option  # experiments are global and name their output folder
     elif group == "scale":
         assert cfg.model.pretrained if option.startswith("paper") else cfg.model.architecture  # global overrides
+    elif group == "debug":
+        assert cfg.trainer.enable_progress_bar is False  # global, from debug/default.yaml
     else:
         assert cfg[group] is not None
     if group == "objective":
@@ -49,7 +51,14 @@ def test_a_scale_preset_refuses_an_experiment_it_does_not_fit(experiment, scale,
 @pytest.mark.parametrize("experiment,scale", [("math_passn", "paper"), ("table3_cot", "paper_cot"),
                                               ("proof_dco_step", "paper_proofs"), ("table3_cot", "tiny")])
 def test_a_scale_preset_runs_the_experiments_it_fits(experiment, scale):
-    check_config(compose_config([f"experiment={experiment}", f"scale={scale}"], tiny=False))
+    data = ["data.source=hub"] if scale in ("paper", "paper_cot") else []  # the paper scales need MATH
+    check_config(compose_config([f"experiment={experiment}", f"scale={scale}", *data], tiny=False))
+
+
+@pytest.mark.parametrize("experiment,scale", [("math_passn", "paper"), ("table3_cot", "paper_cot")])
+def test_the_paper_scales_refuse_the_builtin_problems(experiment, scale):
+    with pytest.raises(ValueError, match=f"scale={scale} trains on MATH.*data.path=.*data.source=hub"):
+        check_config(compose_config([f"experiment={experiment}", f"scale={scale}"], tiny=False))
 
 
 def test_a_refused_config_exits_before_any_folder_exists(tmp_path):

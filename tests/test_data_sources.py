@@ -140,7 +140,7 @@ def test_path_source_reads_both_naming_conventions(tmp_path, names):
 
 
 def test_path_source_rejects_missing_and_ambiguous_folders(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(FileNotFoundError, match="nowhere.*does not exist.*train.jsonl \\+ test.jsonl"):
         load_math("path", path=tmp_path / "nowhere")
     write_jsonl(tmp_path / "train.jsonl", [record()])
     with pytest.raises(FileNotFoundError, match="holds none.*found \\['train.jsonl'\\]"):
@@ -149,7 +149,7 @@ def test_path_source_rejects_missing_and_ambiguous_folders(tmp_path):
     stage(tmp_path, "math_train_12k.jsonl", "math500_test.jsonl")
     with pytest.raises(FileNotFoundError, match="holds more than one"):
         load_math("path", path=tmp_path)
-    with pytest.raises(ValueError, match="needs a path"):
+    with pytest.raises(ValueError, match="data.source=path needs data.path"):
         load_math("path")
 
 
@@ -178,12 +178,34 @@ def test_auto_prefers_an_existing_path(offline):
     assert load_math(path=FIXTURE).resolved_source.startswith("path:")
 
 
-def test_auto_falls_back_to_builtin_with_a_banner(offline, tmp_path, caplog):
+@pytest.mark.parametrize("source", ["auto", "path"])
+def test_a_given_path_that_does_not_exist_is_an_error_naming_it(source, tmp_path, monkeypatch):
+    monkeypatch.setattr(sources, "hub_reachable", lambda *a, **k: pytest.fail("the hub was probed"))
+    with pytest.raises(FileNotFoundError, match=r"data.path=.*typo.*does not exist \(expected a folder with "
+                                                r"train.jsonl \+ test.jsonl or math_train_12k.jsonl"):
+        load_math(source, path=tmp_path / "typo")
+
+
+def test_a_given_path_without_split_files_is_an_error_listing_what_it_holds(tmp_path):
+    (tmp_path / "notes.jsonl").write_text("{}\n")
+    with pytest.raises(FileNotFoundError, match=r"holds none of the accepted file pairs.*found \['notes.jsonl'\]"):
+        load_math(path=tmp_path)
+
+
+@pytest.mark.parametrize("source", ["builtin", "hub"])
+def test_a_path_beside_another_source_is_refused(source, tmp_path):
+    with pytest.raises(ValueError, match=rf"data.path=.* is given but data.source={source} would ignore it"):
+        load_math(source, path=stage(tmp_path, "train.jsonl", "test.jsonl"))
+
+
+def test_auto_without_a_path_is_builtin_with_a_banner_of_the_sizes_used(tmp_path, caplog, monkeypatch):
+    monkeypatch.setattr(sources, "hub_reachable", lambda *a, **k: pytest.fail("the hub was probed"))
     with caplog.at_level(logging.WARNING, logger="src.data.sources"):
-        splits = load_math(path=tmp_path / "missing", n_train=35, n_test=7, synthetic={"levels": (1, 2)})
+        splits = load_math(n_train=35, n_test=7, synthetic={"n_train": 80, "n_test": 20, "levels": (1, 2)})
     assert splits.resolved_source == "builtin"
     assert (len(splits.train), len(splits.test)) == (35, 7) and {r.level for r in splits.train} == {1, 2}
-    assert "does not exist" in caplog.text and "BUILT-IN SYNTHETIC MATH GENERATOR" in caplog.text
+    assert "BUILT-IN SYNTHETIC MATH GENERATOR" in caplog.text and "35 train / 7 test problems" in caplog.text
+    assert "n_train=80" not in caplog.text
 
 
 def test_builtin_passes_synthetic_settings_to_the_generator():
@@ -195,6 +217,32 @@ def test_hub_source_without_datasets_says_how_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "datasets", None)
     with pytest.raises(ImportError, match=r"pip install -e \.\[hub\]"):
         load_math("hub")
+
+
+def failing_datasets(error: Exception):
+    def load_dataset(*args, **kwargs):
+        raise error
+    return types.SimpleNamespace(load_dataset=load_dataset)
+
+
+def test_an_unreachable_hub_fails_at_once_with_the_alternatives(monkeypatch):
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    monkeypatch.setattr(sources, "hub_reachable", lambda *a, **k: False)
+    monkeypatch.setitem(sys.modules, "datasets", failing_datasets(AssertionError("load_dataset was called")))
+    with pytest.raises(sources.HubUnavailable, match=r"unreachable\. Alternatives: a local copy, data.path=.*"
+                                                     r"data.source=builtin"):
+        load_math("hub")
+
+
+def test_a_hub_download_error_ends_in_the_package_message_not_a_connection_error(offline, monkeypatch):
+    monkeypatch.setitem(sys.modules, "datasets", failing_datasets(ConnectionError("Couldn't reach the hub")))
+    with pytest.raises(sources.HubUnavailable) as raised:
+        load_math("hub")
+    message = str(raised.value)
+    assert sources.MATH500_HUB_ID in message and "offline mode" in message and "Couldn't reach" in message
+    assert "data.path=" in message and "data.source=builtin" in message
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
 # ------------------------------------------------------------------------------ hub row mapping

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from conftest import REPO, TINY, compose_config
+from conftest import REPO, compose_config, smoke_overrides
 from src.evaluation.proof_evaluator import ProofSearchEvaluator, SearchConfig
 from src.sampling import SamplingConfig
 from src.evaluation.tactic_policy import HFTacticPolicy
@@ -22,7 +22,7 @@ from src.search.theorems import generate_theorems
 from src.utils.io import read_jsonl
 from src.utils.run_dir import RunDir
 
-PROOF_TINY = [o for o in TINY if o.startswith(("model.", "trainer."))] + [
+PROOF_TINY = smoke_overrides("model.", "trainer.") + [
     "data.builtin.n_train=24", "data.builtin.n_test=4", "data.builtin.train_lengths=[1,2,3]",
     "data.builtin.test_lengths=[2,3]", "data.batch_size=16", "data.eval_train_steps=8",
     "data.max_prompt_tokens=96", "data.max_target_tokens=12", "evaluation.search.budget=8",

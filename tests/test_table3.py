@@ -6,7 +6,7 @@ import sys
 import pytest
 from hydra.utils import instantiate
 
-from conftest import REPO, TINY, compose_config
+from conftest import REPO, TINY, compose_config, smoke_overrides
 from src.figures.table3 import KS, write_table3
 from src.report import write_report
 from src.utils.io import atomic_write_jsonl
@@ -77,7 +77,7 @@ def test_one_command_runs_the_experiment_end_to_end(tmp_path):
     toy = ["data.synthetic.n_train=24", "data.synthetic.n_test=8", "data.eval_problems=2", "data.batch_size=8",
            "data.max_target_tokens=16", "evaluation.samples_per_problem=2", "evaluation.pass_ks=[1,2]",
            "trainer.max_epochs=1", "hydra.callbacks.warm_start.epochs=1"]
-    tiny_model = [o for o in TINY if o.startswith(("model.", "trainer.accelerator", "trainer.enable_progress_bar"))]
+    tiny_model = smoke_overrides("model.", "trainer.accelerator", "trainer.enable_progress_bar")
     subprocess.run([sys.executable, "-m", "src.run", "experiment=table3_cot", *tiny_model, *toy,
                     f"hydra.sweep.dir={out}"], cwd=REPO, check=True, capture_output=True, timeout=600)
     assert (out / "warm_start" / "model" / "config.json").exists()

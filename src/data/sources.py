@@ -5,9 +5,13 @@ built-in synthetic generator.
                                                     # math_train_12k.jsonl + math500_test.jsonl
     load_math("hub")      # rebuilds PRM800K's 12,000 / 500 split (needs `pip install -e .[hub]`)
     load_math("builtin")  # offline synthetic problems (src.data.synthetic), with a loud warning
-    load_math()           # "auto": the path if it exists, else the hub if reachable, else builtin
+    load_math()           # "auto": the path when one is given, else builtin (never the hub)
 
-Every source is checked by `check_splits` (no empty split, no repeated id, no train/test overlap).
+A given path is always used: a missing folder or one without a split pair is an error naming the
+folder and the accepted file names, never a silent fall-back. A path beside source=hub or builtin is
+an error too (one of them would be ignored). The hub is contacted only for source=hub; its failures
+end in `HubUnavailable`, which names the alternatives. Every source is checked by `check_splits`
+(no empty split, no repeated id, no train/test overlap).
 """
 from __future__ import annotations
 
@@ -40,6 +44,11 @@ PRM800K_SIZES = (12_000, 500)
 BUILTIN_SIZES = (4_000, 500)  # (n_train, n_test) when neither `n_*` nor `synthetic` says otherwise
 
 
+class HubUnavailable(RuntimeError):
+    """source=hub could not get MATH from the Hugging Face hub (offline, unreachable, or a mirror
+    gone); the message says why and what to use instead."""
+
+
 @dataclass(frozen=True)
 class MathSplits:
     train: list[MathRecord]
@@ -57,10 +66,7 @@ def load_math(
 ) -> MathSplits:
     """Load, check and (optionally) subsample MATH. `n_train` / `n_test` keep a seeded subset in
     file order; `synthetic` holds keyword arguments for `generate_math` (builtin only)."""
-    if source not in SOURCES:
-        raise ValueError(f"unknown MATH source {source!r}; accepted: {', '.join(SOURCES)}")
-    if source == "auto":
-        source = _resolve_auto(path)
+    source = resolve_source(source, path)
     if source == "path":
         splits = load_path(path)
     elif source == "hub":
@@ -69,27 +75,28 @@ def load_math(
         settings = {"n_train": n_train or BUILTIN_SIZES[0], "n_test": n_test or BUILTIN_SIZES[1], "seed": seed,
                     **(synthetic or {})}
         splits = MathSplits(*generate_math(**settings), resolved_source="builtin")
-        _warn_builtin(settings)
     check_splits(splits.train, splits.test)
-    return MathSplits(
+    used = MathSplits(
         _subset(splits.train, n_train, random.Random(f"{seed}/train"), "train"),
         _subset(splits.test, n_test, random.Random(f"{seed}/test"), "test"),
         splits.resolved_source,
     )
+    if source == "builtin":
+        _warn_builtin(settings, used)
+    return used
 
 
-def _resolve_auto(path) -> str:
-    if path is not None and Path(path).is_dir():
-        return "path"
-    if path is not None:
-        log.warning("MATH path %s does not exist; trying the hub, then the built-in generator", path)
-    if hub_reachable():
-        try:
-            import datasets  # noqa: F401
-            return "hub"
-        except ImportError:
-            log.warning("the hub is reachable but `datasets` is missing (pip install -e .[hub])")
-    return "builtin"
+def resolve_source(source: str, path: str | os.PathLike | None) -> str:
+    """The source `load_math` reads: "auto" is the path when one is given, else builtin. A path
+    beside another explicit source is refused, since one of the two would be silently ignored."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown MATH source {source!r}; accepted: {', '.join(SOURCES)}")
+    if source == "auto":
+        return "builtin" if path is None else "path"
+    if path is not None and source != "path":
+        raise ValueError(f"data.path={path} is given but data.source={source} would ignore it; "
+                         f"use data.source=path (or auto) to read the folder, or drop data.path")
+    return source
 
 
 def _subset(records: list[MathRecord], n: int | None, rng: random.Random, name: str) -> list[MathRecord]:
@@ -100,51 +107,70 @@ def _subset(records: list[MathRecord], n: int | None, rng: random.Random, name: 
     return [records[i] for i in sorted(rng.sample(range(len(records)), n))]
 
 
-def _warn_builtin(settings: Mapping) -> None:
+def _warn_builtin(settings: Mapping, used: MathSplits) -> None:
+    """The banner of a built-in run, with the sizes used (after `n_train` / `n_test`)."""
     bar = "=" * 78
+    generator = ", ".join(f"{k}={v}" for k, v in settings.items() if k not in ("n_train", "n_test"))
     log.warning(
-        "\n%s\n  USING THE BUILT-IN SYNTHETIC MATH GENERATOR, NOT THE MATH DATASET (%s)\n"
-        "  Numbers from this run are NOT comparable with the paper. For MATH use\n"
-        "  source=path with path=<folder with train.jsonl and test.jsonl>, or source=hub.\n%s",
-        bar, ", ".join(f"{k}={v}" for k, v in settings.items()), bar,
+        "\n%s\n  USING THE BUILT-IN SYNTHETIC MATH GENERATOR, NOT THE MATH DATASET\n"
+        "  %d train / %d test problems (%s)\n"
+        "  Numbers from this run are NOT comparable with the paper. For MATH give\n"
+        "  data.path=<folder with train.jsonl and test.jsonl>, or data.source=hub.\n%s",
+        bar, len(used.train), len(used.test), generator, bar,
     )
 
 
 # ------------------------------------------------------------------------------------ local folder
 
 
-def load_path(path: str | os.PathLike | None) -> MathSplits:
-    """A folder holding exactly one of the SPLIT_FILES pairs."""
+def split_files(path: str | os.PathLike | None) -> tuple[Path, Path]:
+    """(train, test) files of a MATH folder holding exactly one of the SPLIT_FILES pairs; the error
+    names the folder, the accepted pairs and what it holds."""
+    expected = " or ".join(" + ".join(pair) for pair in SPLIT_FILES)
     if path is None:
-        raise ValueError("source='path' needs a path (a folder with train.jsonl and test.jsonl)")
+        raise ValueError(f"data.source=path needs data.path: a folder with {expected}")
     folder = Path(path).expanduser().resolve()
     if not folder.is_dir():
-        raise FileNotFoundError(f"MATH folder {folder} does not exist")
+        raise FileNotFoundError(f"data.path={path}: MATH folder {folder} does not exist (expected a folder "
+                                f"with {expected})")
     present = [pair for pair in SPLIT_FILES if all((folder / name).is_file() for name in pair)]
     if len(present) != 1:
         found = sorted(p.name for p in folder.glob("*.jsonl"))
         problem = "holds more than one" if present else "holds none"
-        raise FileNotFoundError(f"{folder} {problem} of the accepted file pairs {SPLIT_FILES}; found {found}")
-    train_name, test_name = present[0]
-    return MathSplits(read_math_jsonl(folder / train_name), read_math_jsonl(folder / test_name), f"path:{folder}")
+        raise FileNotFoundError(f"data.path={path}: {folder} {problem} of the accepted file pairs "
+                                f"({expected}); found {found}")
+    return folder / present[0][0], folder / present[0][1]
+
+
+def load_path(path: str | os.PathLike | None) -> MathSplits:
+    train, test = split_files(path)
+    return MathSplits(read_math_jsonl(train), read_math_jsonl(test), f"path:{train.parent}")
 
 
 # -------------------------------------------------------------------------------- Hugging Face hub
 
 
-def hub_reachable(timeout: float = 2.0) -> bool:
-    """False when HF_HUB_OFFLINE / HF_DATASETS_OFFLINE is set, else a TCP connect to the hub
-    endpoint within `timeout` seconds (DNS included: the probe runs in a daemon thread)."""
-    if any(os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
-           for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")):
-        return False
+def hub_offline() -> bool:
+    """HF_HUB_OFFLINE or HF_DATASETS_OFFLINE is set: `datasets` reads its local cache only."""
+    return any(os.environ.get(name, "").lower() in ("1", "true", "yes", "on")
+               for name in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+
+
+def hub_endpoint() -> tuple[str, int]:
     endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    address = (endpoint.hostname, endpoint.port or (80 if endpoint.scheme == "http" else 443))
+    return endpoint.hostname, endpoint.port or (80 if endpoint.scheme == "http" else 443)
+
+
+def hub_reachable(timeout: float = 2.0) -> bool:
+    """False in offline mode, else a TCP connect to the hub endpoint within `timeout` seconds (DNS
+    included: the probe runs in a daemon thread)."""
+    if hub_offline():
+        return False
     connected = threading.Event()
 
     def probe() -> None:
         try:
-            socket.create_connection(address, timeout=timeout).close()
+            socket.create_connection(hub_endpoint(), timeout=timeout).close()
             connected.set()
         except OSError:
             pass
@@ -153,18 +179,37 @@ def hub_reachable(timeout: float = 2.0) -> bool:
     return connected.wait(timeout)
 
 
+HUB_ALTERNATIVES = (f"Alternatives: a local copy, data.path=<folder with {' + '.join(SPLIT_FILES[0])}> "
+                    f"(source=auto or path reads it), or the built-in problems, data.source=builtin "
+                    f"(not comparable with the paper)")
+
+
 def load_hub() -> MathSplits:
-    """PRM800K's split from public mirrors: test = MATH-500; train = the other 12,000 MATH problems."""
+    """PRM800K's split from public mirrors: test = MATH-500; train = the other 12,000 MATH problems.
+    Offline mode reads the `datasets` cache; otherwise an unreachable hub fails at once."""
     try:
         import datasets
     except ImportError as error:
         raise ImportError("source='hub' needs the `datasets` package: pip install -e .[hub]") from error
-    math500 = datasets.load_dataset(MATH500_HUB_ID, split="test")
+    if not hub_offline() and not hub_reachable():
+        raise HubUnavailable(f"data.source=hub: the Hugging Face hub ({hub_endpoint()[0]}) is unreachable. "
+                             f"{HUB_ALTERNATIVES}")
+
+    def download(name: str, config: str | None = None, split: str = "test"):
+        try:
+            return datasets.load_dataset(name, config, split=split)
+        except Exception as error:  # ConnectionError, HTTP errors, a missing cache: the same advice
+            cause = " (offline mode: only the local cache is read)" if hub_offline() else ""
+            raise HubUnavailable(
+                f"data.source=hub: loading {name}{f' ({config})' if config else ''} {split} split failed"
+                f"{cause}: {type(error).__name__}: {error}. {HUB_ALTERNATIVES}") from None
+
+    math500 = download(MATH500_HUB_ID)
     math_rows = (
         (f"{split}/{config}/row{index}", row)
         for config in MATH_CONFIGS
         for split in ("train", "test")
-        for index, row in enumerate(datasets.load_dataset(MATH_HUB_ID, config, split=split))
+        for index, row in enumerate(download(MATH_HUB_ID, config, split))
     )
     train, test = rebuild_prm800k_split(math_rows, math500)
     if (len(train), len(test)) != PRM800K_SIZES:

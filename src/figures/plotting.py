@@ -26,6 +26,8 @@ def save_figure(fig, path: str | Path) -> Path:
 
 def run_label(meta: dict) -> str:
     """"CE", "CE (DCO N'=1)" or "DCO N'=256" — how a run is named in legends."""
+    if meta.get("job_type") == "evaluate":  # src.evaluate: the model evaluated
+        return str(meta.get("model", "?"))
     objective = meta.get("objective", {})
     name = objective.get("name", "?")
     if name == "cross_entropy":

@@ -47,6 +47,7 @@ class LanguageModelModule(pl.LightningModule):
         per_token = getattr(self.objective, "per_token", False)  # e.g. GRPO's token-level ratios
         out = self.objective((token_logp if per_token else target_logp)(self.model, batch), batch)
         loss = reduce_losses(out.losses, self.examples_per_step)
+        self.log("epoch", float(self.epoch_number), batch_size=len(out.logp))
         self.log_dict({
             "train/loss": loss, "train/logp": out.logp.mean().float(),
             "train/factor": out.factor.mean().float(), "train/kept": out.kept.float().mean(),
@@ -88,9 +89,18 @@ class LanguageModelModule(pl.LightningModule):
         if self.trainer.sanity_checking:
             return
         metrics, rows = self.evaluator.finish(self)
-        metrics = {"epoch": self.current_epoch + 1, "step": self.global_step, **metrics}
+        metrics = {"epoch": self.epoch_number, "step": self.global_step, **metrics}
         self.last_evaluation = {"metrics": metrics, "rows": rows}
-        self.log_dict(flatten(metrics, skip=("epoch", "step")), batch_size=max(1, len(rows)))
+        self.log_dict({"epoch": float(self.epoch_number), **flatten(metrics, skip=("epoch", "step"))},
+                      batch_size=max(1, len(rows)))
+
+    @property
+    def epoch_number(self) -> int:
+        """The one epoch convention of every file a run writes (metrics.csv, metrics.jsonl,
+        eval/epoch_NNN.jsonl, W&B): while fitting, the 1-based number of the epoch under way, so the
+        evaluation after the k-th epoch is epoch k, as are its training steps; outside fitting
+        (`trainer.validate`: src.evaluate) 0, no training."""
+        return self.current_epoch + 1 if self.trainer.state.fn == "fit" else 0
 
 
 def flatten(tree: dict, prefix: str = "", skip: tuple = ()) -> dict[str, float]:

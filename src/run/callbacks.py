@@ -10,6 +10,7 @@ from lightning.pytorch.utilities import rank_zero_only
 
 from src.data.refill import Refill
 from src.figures.run_curves import draw_run_curves
+from src.models.export import save_pretrained_atomically
 from src.utils.distributed import parameters_are_sharded
 from src.utils.io import append_jsonl, atomic_write_jsonl
 from src.utils.run_dir import RunDir
@@ -126,3 +127,29 @@ class WandbMedia(pl.Callback):
             media["greedy_logp"] = wandb.Histogram([r["greedy_logp"] for r in rows])
         media.update({f"curves/{p.stem}": wandb.Image(str(p)) for p in sorted(self.run.curves.glob("*.png"))})
         experiment.log(media)
+
+
+class ExportModel(pl.Callback):
+    """When training ends, the final model and tokenizer as a Hugging Face folder, `<run>/model/`
+    (written whole, then renamed), so `AutoModelForCausalLM.from_pretrained(<run>/model)` and
+    `python -m src.evaluate model.pretrained=<run>` open it. Sharded weights (FSDP) are gathered
+    through the strategy first; every rank takes part, rank 0 writes."""
+
+    def __init__(self, run_dir: str):
+        self.run = RunDir(run_dir)
+
+    def on_fit_end(self, trainer, pl_module) -> None:
+        if trainer.interrupted or trainer.fast_dev_run:  # like Lightning's checkpoints: no half-trained exports
+            return
+        state = None
+        if parameters_are_sharded(pl_module):
+            if any(hasattr(p, "ds_id") for p in pl_module.parameters()):
+                log.warning("DeepSpeed ZeRO-3 holds partitioned weights: no %s; convert checkpoints/ with "
+                            "DeepSpeed's zero_to_fp32.py instead", self.run.model)
+                return
+            state = {key.removeprefix("model."): value
+                     for key, value in trainer.strategy.lightning_module_state_dict().items()}  # a collective
+        if trainer.is_global_zero:
+            save_pretrained_atomically(pl_module.model, pl_module.tokenizer, self.run.model, state_dict=state)
+            log.info("model and tokenizer saved to %s", self.run.model)
+        trainer.strategy.barrier("export_model")

@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from src.models.factory import build_model
 from src.models.module import LanguageModelModule
 from src.models.tokenizer import load_tokenizer
+from src.run.banner import start_banner
 from src.run.loggers import build_logger, close_logger
 from src.utils.io import atomic_write_text
 from src.utils.run_dir import RunDir
@@ -59,9 +60,8 @@ def train(cfg: DictConfig) -> dict:
             n_train=len(splits.train), n_test=len(splits.test),
             parameters=sum(p.numel() for p in model.parameters()),
         )
-    log.info("data: %s (%d train / %d test) · model: %.2fM parameters · objective: %s",
-             splits.resolved_source, len(splits.train), len(splits.test),
-             sum(p.numel() for p in model.parameters()) / 1e6, objective.name)
+    log.info(start_banner(cfg, splits, sum(p.numel() for p in model.parameters()),
+                          f"objective: {objective.name}, {cfg.trainer.max_epochs} epochs"))
 
     objective_tags = [objective.name] + [f"{k}={v}" for k, v in cfg.objective.items() if k != "_target_"]
     logger = build_logger(cfg.logger, run, objective_tags)

@@ -13,8 +13,6 @@ need no warm start, and none is trained.
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
@@ -50,8 +48,7 @@ class WarmStart(Callback):
         self.epochs, self.lr = epochs, lr
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        from src.models.checkpoint import load_run_model  # imported late: keeps Hydra start-up light
-        from src.run.train import train
+        from src.run.train import train  # imported late: keeps Hydra start-up light
         from src.utils.run_dir import RunDir
 
         run = RunDir(Path(config.hydra.sweep.dir) / FOLDER)
@@ -68,10 +65,6 @@ class WarmStart(Callback):
             train(warm_start_config(config, run.path, self.epochs, self.lr))
         except Exception as error:
             raise SystemExit(f"warm start failed in {run.path}: {type(error).__name__}: {error}") from error
-        model, tokenizer, _ = load_run_model(run)
-        partial = run.path / ".model.partial"  # written whole, then renamed: a killed export is redone
-        shutil.rmtree(partial, ignore_errors=True)
-        model.save_pretrained(partial)
-        tokenizer.save_pretrained(partial)
-        os.replace(partial, export)
+        if not (export / "config.json").exists():  # written by the run's ExportModel callback
+            raise SystemExit(f"warm start: {run.path} finished without {export}; is callbacks.export off?")
         run.update_meta(role="warm_start")

@@ -7,6 +7,8 @@
     <run>/curves/*.png           the run's own figures
     <run>/checkpoints/           Lightning checkpoints (last.ckpt resumes)
     <run>/tokenizer/             the tokenizer the model was trained with
+    <run>/model/                 the final model + tokenizer (`save_pretrained`; opens with
+                                 `AutoModelForCausalLM.from_pretrained` and `python -m src.evaluate`)
 
 `status` is "running" until training and evaluation finished, then "completed"; figures and reports
 use only completed runs and name the ones they skipped.
@@ -33,6 +35,7 @@ class RunDir:
     curves = property(lambda self: self.path / "curves")
     checkpoints = property(lambda self: self.path / "checkpoints")
     tokenizer = property(lambda self: self.path / "tokenizer")
+    model = property(lambda self: self.path / "model")
 
     def eval_rows_file(self, epoch: int) -> Path:
         return self.path / "eval" / f"epoch_{epoch:03d}.jsonl"
