@@ -133,3 +133,23 @@ def test_main_prints_samples(capsys):
     main(["--n-train", "2", "--n-test", "1", "--seed", "5"])
     printed = capsys.readouterr().out
     assert printed.count("[train]") == 2 and printed.count("[test]") == 1 and "\\boxed{" in printed
+
+
+@pytest.mark.parametrize("family", ["column_arithmetic", "precedence"])
+def test_skill_family_answers_match_pythons_evaluation_of_the_problem(family):
+    import re
+
+    train, test = generate_math(200, 50, seed=3, families=[family])
+    for record in train + test:
+        expression = re.search(r"\$(.*)\$", record.problem)[1].replace("\\times", "*")
+        assert int(record.answer) == eval(expression) >= 0, record  # noqa: S307 (digits and + - * ( ) only)
+        assert f"\\boxed{{{record.answer}}}" in record.solution
+
+
+def test_excluded_problem_texts_are_never_drawn():
+    _, test = generate_math(0, 40, seed=0, families=["precedence"], levels=(1,))
+    train, _ = generate_math(400, 0, seed=0, families=["precedence"], levels=(1,),
+                             exclude=[r.problem.upper() for r in test])  # matched after normalisation
+    assert not {r.problem for r in train} & {r.problem for r in test}
+    unexcluded, _ = generate_math(400, 0, seed=0, families=["precedence"], levels=(1,))
+    assert {r.problem for r in unexcluded} & {r.problem for r in test}  # the exclusion is what separates them
