@@ -409,6 +409,37 @@ def precedence(rng: Rng, level: int) -> Problem:
     return problem, solution, str(answer)
 
 
+PLACE_NAMES = {10: "ten", 100: "hundred", 1000: "thousand"}
+
+
+def place_value(rng: Rng, level: int) -> Problem:
+    """Round to a place, or add / subtract 10, 100 or 1000: the answer copies the question's digits
+    except one or two, and a carry (…95 → …100, 4951 → 5000) changes more of them — the systematic
+    error of a model that has learned to copy but not to carry."""
+    digits = _pick(level, (2, 3, 3, 4, 5))
+    n = rng.randint(10 ** (digits - 1), 10 ** digits - 1)
+    unit = rng.choice([u for u in (10, 100, 1000) if u <= n])
+    if rng.random() < 0.3 and n // (10 * unit):  # a 9 in the changed place: the answer needs a carry
+        n += (9 - n // unit % 10) * unit
+    kind = rng.choice(("round", "add", "subtract") if n > unit else ("round", "add"))
+    name = rng.choice(NAMES)
+    if kind == "round":
+        answer = (n + unit // 2) // unit * unit
+        problem = rng.choice((f"Round {n} to the nearest {PLACE_NAMES[unit]}. Give your answer as a whole number.",
+                              f"{name} rounds the number {n} to the nearest {PLACE_NAMES[unit]}. What number does {name} get?"))
+        kept = n % unit
+        solution = (f"The digits below the {PLACE_NAMES[unit]}s make {kept}, which is "
+                    f"{'at least' if kept >= unit // 2 else 'less than'} {unit // 2}, so round "
+                    f"{'up' if kept >= unit // 2 else 'down'}: $\\boxed{{{answer}}}$.")
+    else:
+        answer = n + unit if kind == "add" else n - unit
+        op, verb = ("+", "adds") if kind == "add" else ("-", "subtracts")
+        problem = rng.choice((f"What is ${n} {op} {unit}$? Give your answer as a whole number.",
+                              f"{name} starts with {n} and {verb} {unit}. What number does {name} get?"))
+        solution = f"Only the {PLACE_NAMES[unit]}s change, with a carry if needed: ${n} {op} {unit} = \\boxed{{{answer}}}$."
+    return problem, solution, str(answer)
+
+
 # family -> (MATH subject, generator)
 FAMILIES: dict[str, tuple[str, Callable[[Rng, int], Problem]]] = {
     "arithmetic": ("Prealgebra", arithmetic),
@@ -420,6 +451,7 @@ FAMILIES: dict[str, tuple[str, Callable[[Rng, int], Problem]]] = {
     "percentages": ("Prealgebra", percentages),
     "column_arithmetic": ("Prealgebra", column_arithmetic),
     "precedence": ("Prealgebra", precedence),
+    "place_value": ("Prealgebra", place_value),
 }
 LEVELS = (1, 2, 3, 4, 5)
 _MAX_TRIES = 1000
