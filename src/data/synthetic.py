@@ -6,6 +6,10 @@ in one step, answers spread over hundreds of values (multi-digit integers, fract
 so large-N coverage depends on how widely the model spreads its confidence, and many epochs of
 cross-entropy make it confidently wrong on unseen problems.
 
+Three skill families (place_value, column_arithmetic, precedence) are for the mechanism protocol
+(docs/mechanism.md): a model pretrained on the whole corpus can carry them to held-out problems, and
+so be confidently right on some and confidently wrong on others (carries, order of operations).
+
 Each family draws numbers whose size (and the number of terms or steps) grows with the level
 (1-5), renders one of a few short phrasings, and writes one fixed, imitable solution template per
 problem kind ending in `\\boxed{answer}`, so a chain-of-thought format is learnable too.
