@@ -50,7 +50,7 @@ def test_main_job_trains_ce_and_dco_and_draws_them_side_by_side(tmp_path):
                                                                          "confident_wrong_fraction"}
         assert RunDir(out / name).meta()["base_model"] == str(base.resolve())
     records = read_jsonl(out / "0_cross_entropy" / "eval" / "epoch_002.jsonl")
-    assert {r["unique_id"].split("/")[1] for r in records} <= {"column_arithmetic", "precedence"}
+    assert {r["unique_id"].split("/")[1] for r in records} == {"place_value"}  # data=skills
     report = (out / "report.md").read_text()
     assert "| CE | 2 |" in report and "| DCO N'=256 | 2 |" in report and "p̂ > 0.5, wrong" in report
     assert (out / "comparison.png").stat().st_size > 0
