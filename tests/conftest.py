@@ -40,6 +40,10 @@ def smoke_overrides(*prefixes: str) -> list[str]:
             for key, value in flat(smoke) if key.startswith(prefixes)]
 
 
+# A base model (base_model=builtin) pretrained in seconds: add `base_model.cache_dir=<tmp>` too.
+TINY_BASE = ["base_model.corpus.n_records=40", "base_model.epochs=1", "base_model.eval_problems=2",
+             "base_model.batch_size=16"]
+
 # One on-policy training step in the chain-of-thought format (DCO_a, GRPO), evaluated on 2 problems.
 COT_ONE_STEP = [
     "data.prompt_format=cot", "data.max_target_tokens=32", "data.batch_size=4", "data.eval_problems=2",

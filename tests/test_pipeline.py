@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from conftest import REPO, TINY, compose_config
+from conftest import REPO, TINY, TINY_BASE, compose_config
 from src.run import train
 from src.utils.io import read_jsonl
 from src.utils.run_dir import RunDir
@@ -35,15 +35,22 @@ def test_dco_with_the_refill_rule_trains_and_logs_drops(tmp_path, refill):
 
 
 def test_main_job_trains_ce_and_dco_and_draws_them_side_by_side(tmp_path):
-    """`python -m src.run experiment=math_passn` (tiny): a multirun of both objectives + comparison."""
-    out = tmp_path / "sweep"
-    cmd = [sys.executable, "-m", "src.run", "experiment=math_passn", *TINY,
-           f"hydra.sweep.dir={out}", "trainer.max_epochs=2"]
+    """`python -m src.run experiment=math_passn` (tiny): the mechanism protocol end to end — one base
+    model pretrained and cached, CE and DCO fine-tuned from it, confidence shares side by side."""
+    out, bases = tmp_path / "sweep", tmp_path / "base_models"
+    cmd = [sys.executable, "-m", "src.run", "experiment=math_passn", *TINY, *TINY_BASE,
+           f"base_model.cache_dir={bases}", f"hydra.sweep.dir={out}", "trainer.max_epochs=2"]
     subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, timeout=600)
     runs = sorted(p.parent.name for p in out.glob("*/meta.json"))
     assert runs == ["0_cross_entropy", "1_dco"]
+    (base,) = list(bases.iterdir())  # built by the first run, reused by the second
     for name in runs:
-        assert len(read_jsonl(out / name / "metrics.jsonl")) == 2
+        metrics = read_jsonl(out / name / "metrics.jsonl")
+        assert len(metrics) == 2 and set(metrics[-1]["test"]["greedy"]) == {"confident_fraction",
+                                                                         "confident_wrong_fraction"}
+        assert RunDir(out / name).meta()["base_model"] == str(base.resolve())
+    records = read_jsonl(out / "0_cross_entropy" / "eval" / "epoch_002.jsonl")
+    assert {r["unique_id"].split("/")[1] for r in records} == {"place_value"}  # data=skills
     report = (out / "report.md").read_text()
-    assert "| CE | 2 |" in report and "| DCO N'=256 | 2 |" in report
+    assert "| CE | 2 |" in report and "| DCO N'=256 | 2 |" in report and "p̂ > 0.5, wrong" in report
     assert (out / "comparison.png").stat().st_size > 0

@@ -133,3 +133,42 @@ def test_main_prints_samples(capsys):
     main(["--n-train", "2", "--n-test", "1", "--seed", "5"])
     printed = capsys.readouterr().out
     assert printed.count("[train]") == 2 and printed.count("[test]") == 1 and "\\boxed{" in printed
+
+
+@pytest.mark.parametrize("family", ["column_arithmetic", "precedence"])
+def test_skill_family_answers_match_pythons_evaluation_of_the_problem(family):
+    import re
+
+    train, test = generate_math(200, 50, seed=3, families=[family])
+    for record in train + test:
+        expression = re.search(r"\$(.*)\$", record.problem)[1].replace("\\times", "*")
+        assert int(record.answer) == eval(expression) >= 0, record  # noqa: S307 (digits and + - * ( ) only)
+        assert f"\\boxed{{{record.answer}}}" in record.solution
+
+
+def test_excluded_problem_texts_are_never_drawn():
+    _, test = generate_math(0, 40, seed=0, families=["precedence"], levels=(1,))
+    train, _ = generate_math(400, 0, seed=0, families=["precedence"], levels=(1,),
+                             exclude=[r.problem.upper() for r in test])  # matched after normalisation
+    assert not {r.problem for r in train} & {r.problem for r in test}
+    unexcluded, _ = generate_math(400, 0, seed=0, families=["precedence"], levels=(1,))
+    assert {r.problem for r in unexcluded} & {r.problem for r in test}  # the exclusion is what separates them
+
+
+def test_place_value_answers_are_the_rounded_or_shifted_number_and_many_need_a_carry():
+    train, test = generate_math(300, 100, seed=2, families=["place_value"])
+    carries = 0
+    for record in train + test:
+        n, *rest = map(int, re.findall(r"\d+", record.problem))
+        answer = int(record.answer)
+        place = re.search(r"nearest (ten|hundred|thousand)", record.problem)
+        if place:  # round half up
+            unit = {"ten": 10, "hundred": 100, "thousand": 1000}[place[1]]
+            assert answer % unit == 0 and (n - unit // 2 < answer <= n + unit // 2), record
+        else:
+            unit, sign = rest[0], 1 if "+" in record.problem or "adds" in record.problem else -1
+            assert answer == n + sign * unit, record
+        above_n, above_answer = str(n // unit), str(answer // unit)  # the digits from the changed place up
+        carries += (len(above_n) != len(above_answer)
+                    or sum(a != b for a, b in zip(above_n, above_answer)) > 1)
+    assert carries / len(train + test) > 0.1  # the errors a copy-but-no-carry model makes are common

@@ -33,3 +33,12 @@ def test_collate_masks_exactly_the_target_tokens(tokenizer):
         assert batch["input_ids"][row, start:end].tolist() == example.target_ids
         prompt = batch["prompt_ids"][row][batch["prompt_mask"][row].bool()].tolist()
         assert prompt == example.prompt_ids  # left-padded for generation
+
+
+def test_split_digits_gives_every_digit_its_own_token_and_decodes_back():
+    texts = ["Question: What is 457 + 386?\nAnswer: 843"] * 50
+    split, merged = train_bpe_tokenizer(texts, 300, split_digits=True), train_bpe_tokenizer(texts, 300)
+    ids = split(" 843 + 12")["input_ids"]
+    assert [split.decode([i]) for i in ids] == [" ", "8", "4", "3", " +", " ", "1", "2"]
+    assert split.decode(ids) == " 843 + 12"
+    assert len(merged(" 843")["input_ids"]) == 1  # without it, BPE learns the frequent number as one token

@@ -6,6 +6,10 @@ in one step, answers spread over hundreds of values (multi-digit integers, fract
 so large-N coverage depends on how widely the model spreads its confidence, and many epochs of
 cross-entropy make it confidently wrong on unseen problems.
 
+Three skill families (place_value, column_arithmetic, precedence) are for the mechanism protocol
+(docs/mechanism.md): a model pretrained on the whole corpus can carry them to held-out problems, and
+so be confidently right on some and confidently wrong on others (carries, order of operations).
+
 Each family draws numbers whose size (and the number of terms or steps) grows with the level
 (1-5), renders one of a few short phrasings, and writes one fixed, imitable solution template per
 problem kind ending in `\\boxed{answer}`, so a chain-of-thought format is learnable too.
@@ -19,7 +23,7 @@ import argparse
 import math
 import random
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from fractions import Fraction
 from pathlib import Path
 
@@ -332,6 +336,114 @@ def percentages(rng: Rng, level: int) -> Problem:
     return problem, solution, answer
 
 
+def _columns(a: int, b: int, op: str) -> list[str]:
+    """The worked steps of a + b or a - b (a ≥ b ≥ 0), one per column, ones first."""
+    digits_b = str(b)[::-1]
+    carry, steps = 0, []
+    for place, x in enumerate(map(int, str(a)[::-1])):
+        y = int(digits_b[place]) if place < len(digits_b) else 0
+        name = PLACES[place] if place < len(PLACES) else f"{10 ** place}s"
+        if op == "+":
+            total = x + y + carry
+            shown = f"{x} + {y}" + (" + 1" if carry else "")
+            carry = total // 10
+            steps.append(f"{name}: ${shown} = {total}$" + (f", write {total % 10} and carry 1" if carry else ""))
+        else:
+            x -= carry
+            carry = int(x < y)
+            steps.append(f"{name}: ${x + 10 * carry} - {y} = {x + 10 * carry - y}$"
+                         + (" after borrowing 1" if carry else ""))
+    if carry:
+        steps.append("carry the final 1")
+    return steps
+
+
+PLACES = ("ones", "tens", "hundreds", "thousands")
+
+
+def column_arithmetic(rng: Rng, level: int) -> Problem:
+    """Multi-digit sums and differences, whose carries and borrows a small model learns to
+    generalise (and gets systematically wrong when it has not)."""
+    digits = _pick(level, ((2, 1), (2, 2), (3, 2), (3, 3), (4, 3)))
+    a, b = (rng.randint(10 ** (d - 1) if d > 1 else 1, 10 ** d - 1) for d in digits)
+    op = "+" if level <= 2 else rng.choice("+-")
+    a, b = max(a, b), min(a, b)
+    answer, steps = (a + b if op == "+" else a - b), _columns(a, b, op)
+    name = rng.choice(NAMES)
+    problem = rng.choice((f"What is the value of ${a} {op} {b}$? Give your answer as a whole number.",
+                          f"Compute ${a} {op} {b}$ and give the result as a whole number.",
+                          f"{name} works out ${a} {op} {b}$ by hand. What number does {name} get?"))
+    solution = f"Work column by column from the right. {'. '.join(steps)}. So ${a} {op} {b} = \\boxed{{{answer}}}$."
+    return problem, solution, str(answer)
+
+
+def precedence(rng: Rng, level: int) -> Problem:
+    """Mixed + − × with and without parentheses: multiplication first, a rule whose absence shows as
+    a confident left-to-right answer."""
+    top = _pick(level, (9, 9, 12, 12, 15))
+    n = [rng.randint(2, top) for _ in range(5)]
+    shape = _pick(level, ("a+b*c", "a*b+c", "a+b*c-d", "a*b+c*d", "a*(b+c)-d"))
+    if shape == "a+b*c":
+        expr, steps, answer = f"{n[0]} + {n[1]} \\times {n[2]}", [f"{n[1]} \\times {n[2]} = {n[1] * n[2]}",
+                                                                    f"{n[0]} + {n[1] * n[2]} = {n[0] + n[1] * n[2]}"], n[0] + n[1] * n[2]
+    elif shape == "a*b+c":
+        expr, steps, answer = f"{n[0]} \\times {n[1]} + {n[2]}", [f"{n[0]} \\times {n[1]} = {n[0] * n[1]}",
+                                                                    f"{n[0] * n[1]} + {n[2]} = {n[0] * n[1] + n[2]}"], n[0] * n[1] + n[2]
+    elif shape == "a+b*c-d":
+        product = n[1] * n[2]
+        answer = n[0] + product - n[3]
+        expr, steps = f"{n[0]} + {n[1]} \\times {n[2]} - {n[3]}", [f"{n[1]} \\times {n[2]} = {product}",
+                                                                     f"{n[0]} + {product} - {n[3]} = {answer}"]
+    elif shape == "a*b+c*d":
+        answer = n[0] * n[1] + n[2] * n[3]
+        expr, steps = (f"{n[0]} \\times {n[1]} + {n[2]} \\times {n[3]}",
+                       [f"{n[0]} \\times {n[1]} = {n[0] * n[1]}", f"{n[2]} \\times {n[3]} = {n[2] * n[3]}",
+                        f"{n[0] * n[1]} + {n[2] * n[3]} = {answer}"])
+    else:
+        answer = n[0] * (n[1] + n[2]) - n[3]
+        expr, steps = (f"{n[0]} \\times ({n[1]} + {n[2]}) - {n[3]}",
+                       [f"{n[1]} + {n[2]} = {n[1] + n[2]}", f"{n[0]} \\times {n[1] + n[2]} = {n[0] * (n[1] + n[2])}",
+                        f"{n[0] * (n[1] + n[2])} - {n[3]} = {answer}"])
+    name = rng.choice(NAMES)
+    problem = rng.choice((f"What is ${expr}$, using the usual order of operations?",
+                          f"Evaluate ${expr}$. Give your answer as a whole number.",
+                          f"{name} evaluates ${expr}$ correctly. What result does {name} get?"))
+    solution = ("Parentheses first, then multiplication, then addition and subtraction from left to right: "
+                + ", ".join(f"${step}$" for step in steps) + f". The answer is $\\boxed{{{answer}}}$.")
+    return problem, solution, str(answer)
+
+
+PLACE_NAMES = {10: "ten", 100: "hundred", 1000: "thousand"}
+
+
+def place_value(rng: Rng, level: int) -> Problem:
+    """Round to a place, or add / subtract 10, 100 or 1000: the answer copies the question's digits
+    except one or two, and a carry (…95 → …100, 4951 → 5000) changes more of them — the systematic
+    error of a model that has learned to copy but not to carry."""
+    digits = _pick(level, (2, 3, 3, 4, 5))
+    n = rng.randint(10 ** (digits - 1), 10 ** digits - 1)
+    unit = rng.choice([u for u in (10, 100, 1000) if u <= n])
+    if rng.random() < 0.3 and n // (10 * unit):  # a 9 in the changed place: the answer needs a carry
+        n += (9 - n // unit % 10) * unit
+    kind = rng.choice(("round", "add", "subtract") if n > unit else ("round", "add"))
+    name = rng.choice(NAMES)
+    if kind == "round":
+        answer = (n + unit // 2) // unit * unit
+        problem = rng.choice((f"Round {n} to the nearest {PLACE_NAMES[unit]}. Give your answer as a whole number.",
+                              f"{name} rounds the number {n} to the nearest {PLACE_NAMES[unit]}. What number does {name} get?"))
+        kept = n % unit
+        solution = (f"The digits below the {PLACE_NAMES[unit]}s make {kept}, which is "
+                    f"{'at least' if kept >= unit // 2 else 'less than'} {unit // 2}, so round "
+                    f"{'up' if kept >= unit // 2 else 'down'}: $\\boxed{{{answer}}}$.")
+    else:
+        answer = n + unit if kind == "add" else n - unit
+        op, verb = ("+", "adds") if kind == "add" else ("-", "subtracts")
+        problem = rng.choice((f"What is ${n} {op} {unit}$? Give your answer as a whole number.",
+                              f"{name} starts with {n} and {verb} {unit}. What number does {name} get?"))
+        solution = f"Only the {PLACE_NAMES[unit]}s change, with a carry if needed: ${n} {op} {unit} = \\boxed{{{answer}}}$."
+    return problem, solution, str(answer)
+
+
 # family -> (MATH subject, generator)
 FAMILIES: dict[str, tuple[str, Callable[[Rng, int], Problem]]] = {
     "arithmetic": ("Prealgebra", arithmetic),
@@ -341,6 +453,9 @@ FAMILIES: dict[str, tuple[str, Callable[[Rng, int], Problem]]] = {
     "fractions": ("Prealgebra", fractions),
     "sequences": ("Algebra", sequences),
     "percentages": ("Prealgebra", percentages),
+    "column_arithmetic": ("Prealgebra", column_arithmetic),
+    "precedence": ("Prealgebra", precedence),
+    "place_value": ("Prealgebra", place_value),
 }
 LEVELS = (1, 2, 3, 4, 5)
 _MAX_TRIES = 1000
@@ -352,6 +467,7 @@ def generate_math(
     seed: int = 0,
     families: Sequence[str] | None = None,
     levels: Sequence[int] = LEVELS,
+    exclude: Iterable[str] = (),
 ) -> tuple[list[MathRecord], list[MathRecord]]:
     """Train and test records, balanced over families x levels, disjoint by problem text.
 
@@ -366,7 +482,7 @@ def generate_math(
         raise ValueError(f"levels must be a non-empty subset of {LEVELS}, got {tuple(levels)}")
     if n_train < 0 or n_test < 0:
         raise ValueError(f"n_train and n_test must be >= 0, got {n_train}, {n_test}")
-    seen: set[str] = set()  # normalised problem texts drawn so far, in either split
+    seen = {normalize_problem(text) for text in exclude}  # texts drawn so far (or excluded), in either split
     next_index: Counter[str] = Counter()  # per family, for unique ids
     levels = tuple(levels)
     test = _generate_split(n_test, f"synthetic/{seed}/test", families, levels, seen, next_index)

@@ -16,6 +16,7 @@ from src.evaluation.grading import grade_many
 from src.evaluation.passk import coverage_from_logp, pass_at_k
 
 ANSWER_FORMATS = ("direct", "cot")
+CONFIDENT = 0.5  # a greedy answer with p̂ above this is "confident" (the paper's Figure 1a/b)
 
 
 def extract_answer(completion: str, answer_format: str) -> str:
@@ -56,4 +57,17 @@ def summarize(rows: list[dict], coverage_ns: list[int], pass_ks: list[int]) -> d
     if rows and "greedy_correct" in rows[0]:
         metrics["greedy_accuracy"] = float(np.mean([r["greedy_correct"] for r in rows]))
         metrics["greedy_logp_mean"] = float(np.mean([r["greedy_logp"] for r in rows]))
+        metrics["greedy"] = confidence_fractions([r["greedy_logp"] for r in rows],
+                                                 [r["greedy_correct"] for r in rows])
     return metrics
+
+
+def confidence_fractions(greedy_logp, greedy_correct, threshold: float = CONFIDENT) -> dict[str, float]:
+    """Shares of problems whose greedy answer has p̂ > `threshold` (confident_fraction), and has
+    p̂ > `threshold` while being wrong (confident_wrong_fraction): the over-confidence CE builds."""
+    confident = np.asarray(greedy_logp, dtype=float) > np.log(threshold)
+    wrong = ~np.asarray(greedy_correct, dtype=bool)
+    if confident.size == 0:
+        return {"confident_fraction": float("nan"), "confident_wrong_fraction": float("nan")}
+    return {"confident_fraction": float(confident.mean()),
+            "confident_wrong_fraction": float((confident & wrong).mean())}

@@ -11,33 +11,49 @@ from src.utils.run_dir import RunDir
 TABLE_NS = ("1", "16", "256", "4096")
 
 
+def confident(metrics: dict) -> tuple[float, float]:
+    """(confident_fraction, confident_wrong_fraction) of an epoch's held-out greedy answers; NaN when
+    the run did not record them (no greedy evaluation, or a run from before they were logged)."""
+    greedy = metrics["test"].get("greedy", {})
+    return greedy.get("confident_fraction", np.nan), greedy.get("confident_wrong_fraction", np.nan)
+
+
 def plot_comparison(runs: list[RunDir], ns=TABLE_NS):
-    """Left: final-epoch pass@N against N per run. Right: pass@N over epochs, one panel per N."""
+    """Left: final-epoch pass@N against N per run. Middle: pass@N over epochs, one panel per N.
+    Right: the share of greedy answers with p̂ > 0.5 (solid) and of those that are wrong (dashed)."""
     metas = [r.meta() for r in runs]
-    fig, axes = plt.subplots(1, 1 + len(ns), figsize=(4 * (1 + len(ns)), 3.6))
+    fig, axes = plt.subplots(1, 2 + len(ns), figsize=(4 * (2 + len(ns)), 3.6))
     colors = plt.cm.tab10(np.arange(len(runs)) % 10)
     for run, meta, color in zip(runs, metas, colors):
         metrics = run.metrics()
         final = metrics[-1]["test"]["coverage"]
         axes[0].plot([int(n) for n in final], list(final.values()), "-o", ms=3, color=color,
                      label=f"{run_label(meta)} (epoch {metrics[-1]['epoch']})")
-        for ax, n in zip(axes[1:], ns):
-            ax.plot([m["epoch"] for m in metrics], [m["test"]["coverage"].get(n, np.nan) for m in metrics],
+        epochs = [m["epoch"] for m in metrics]
+        for ax, n in zip(axes[1:-1], ns):
+            ax.plot(epochs, [m["test"]["coverage"].get(n, np.nan) for m in metrics],
                     "-o", ms=3, color=color, label=run_label(meta))
             ax.set(title=f"pass@{n}", xlabel="epoch")
+        fractions = np.array([confident(m) for m in metrics])
+        axes[-1].plot(epochs, fractions[:, 0], "-o", ms=3, color=color, label=f"{run_label(meta)}: p̂ > 0.5")
+        axes[-1].plot(epochs, fractions[:, 1], "--", color=color, label=f"{run_label(meta)}: p̂ > 0.5, wrong")
+    axes[-1].set(title="confident greedy answers", xlabel="epoch", ylabel="share of problems", ylim=(0, 1))
     axes[0].set(xscale="log", xlabel="N", ylabel="pass@N (exact coverage)", ylim=(0, 1), title="final epoch")
     for ax in axes:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     axes[1].legend(fontsize=7)
+    axes[-1].legend(fontsize=7)
     fig.suptitle(f"Test pass@N — {source_note(metas)}", fontsize=10)
     return fig
 
 
 def comparison_table(runs: list[RunDir], ns=TABLE_NS) -> str:
-    """Markdown: one row per (run, epoch) with exact coverage and, when sampled, sampled pass@k."""
-    header = "| run | epoch | " + " | ".join(f"pass@{n}" for n in ns) + " | sampled pass@k | greedy acc |"
-    lines = [header, "|" + "---|" * (len(ns) + 4)]
+    """Markdown: one row per (run, epoch) with exact coverage, sampled pass@k when sampled, and the
+    shares of held-out greedy answers with p̂ > 0.5 and with p̂ > 0.5 while wrong."""
+    header = ("| run | epoch | " + " | ".join(f"pass@{n}" for n in ns)
+              + " | sampled pass@k | greedy acc | p̂ > 0.5 | p̂ > 0.5, wrong |")
+    lines = [header, "|" + "---|" * (len(ns) + 6)]
     for run in runs:
         label = run_label(run.meta())
         for m in run.metrics():
@@ -45,7 +61,8 @@ def comparison_table(runs: list[RunDir], ns=TABLE_NS) -> str:
             cov = " | ".join(f"{100 * t['coverage'][n]:.1f}" if n in t["coverage"] else "–" for n in ns)
             sampled = ", ".join(f"{k}:{100 * v:.1f}" for k, v in t.get("pass", {}).items()) or "–"
             greedy = f"{100 * t['greedy_accuracy']:.1f}" if "greedy_accuracy" in t else "–"
-            lines.append(f"| {label} | {m['epoch']} | {cov} | {sampled} | {greedy} |")
+            shares = " | ".join("–" if np.isnan(v) else f"{100 * v:.1f}" for v in confident(m))
+            lines.append(f"| {label} | {m['epoch']} | {cov} | {sampled} | {greedy} | {shares} |")
     return "\n".join(lines) + "\n"
 
 
@@ -53,5 +70,6 @@ def comparison_markdown(root: Path, runs: list[RunDir]) -> str:
     """Figure + markdown for runs side by side (the main job's report)."""
     save_figure(plot_comparison(runs), root / "comparison.png")
     return (f"# pass@N by epoch — {source_note([r.meta() for r in runs])}\n\n"
-            "Exact coverage 1 − (1 − p̂)^N of the reference answer on held-out problems, in %.\n\n"
+            "Exact coverage 1 − (1 − p̂)^N of the reference answer on held-out problems, and the shares of "
+            "held-out greedy answers with p̂ > 0.5 (and wrong), in %.\n\n"
             f"{comparison_table(runs)}\n![comparison](comparison.png)\n")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from src.figures.comparison import confident
 from src.figures.fig2_pareto import training_budget
 from src.figures.plotting import plt, run_label, save_figure, source_note
 from src.figures.run_curves import confidence_bins, plot_greedy_confidence
@@ -53,8 +54,23 @@ def write_fig1(root: Path, runs: list[RunDir]) -> str:
         parts.append(confidence_table(rows))
     save_figure(plot_confidence_factor(), root / "fig1c_confidence_factor.png")
     save_figure(plot_final_confidence_by_budget(runs), root / "fig1d_confidence_by_budget.png")
-    parts += ["![Figure 1c](fig1c_confidence_factor.png)\n", "![Figure 1d](fig1d_confidence_by_budget.png)\n"]
+    parts += ["![Figure 1c](fig1c_confidence_factor.png)\n", "![Figure 1d](fig1d_confidence_by_budget.png)\n",
+              "Held-out greedy answers with p̂ > 0.5, and with p̂ > 0.5 while wrong, per epoch (%):\n",
+              confident_by_run_table(sorted(runs, key=lambda r: training_budget(r.meta())))]
     return "\n".join(parts)
+
+
+def confident_by_run_table(runs: list[RunDir]) -> str:
+    """Markdown: one row per epoch, for each run `confident_fraction / confident_wrong_fraction`."""
+    per_run = [{m["epoch"]: confident(m) for m in run.metrics()} for run in runs]
+    epochs = sorted({epoch for fractions in per_run for epoch in fractions})
+    lines = ["| epoch | " + " | ".join(f"{run_label(run.meta())}: p̂ > 0.5 / wrong" for run in runs) + " |",
+             "|---|" + "---|" * len(runs)]
+    for epoch in epochs:
+        cells = [fractions.get(epoch, (np.nan, np.nan)) for fractions in per_run]
+        lines.append(f"| {epoch} | " + " | ".join(
+            "–" if np.isnan(a) else f"{100 * a:.1f} / {100 * b:.1f}" for a, b in cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def confidence_table(rows_by_epoch: dict[int, list[dict]]) -> str:

@@ -16,7 +16,8 @@ def build_model(tokenizer: PreTrainedTokenizerBase, pretrained: str | None = Non
     if dtype not in DTYPES:
         raise ValueError(f"model.dtype={dtype!r}; accepted: {sorted(DTYPES)}")
     if pretrained:
-        return AutoModelForCausalLM.from_pretrained(pretrained, dtype=DTYPES[dtype], **hub_kwargs)
+        # from_pretrained returns eval mode; training mode is what a model is built for here
+        return AutoModelForCausalLM.from_pretrained(pretrained, dtype=DTYPES[dtype], **hub_kwargs).train()
     if not architecture:
         raise ValueError("model: set either `pretrained` (a hub id) or `architecture` (a config)")
     arch = dict(architecture)

@@ -10,10 +10,14 @@ from transformers import AutoTokenizer, PreTrainedTokenizerFast
 SPECIAL_TOKENS = {"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>"}
 
 
-def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedTokenizerFast:
-    """Byte-level BPE trained on `texts` (every byte is in the alphabet, so nothing is ever <unk>)."""
+def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int, split_digits: bool = False) -> PreTrainedTokenizerFast:
+    """Byte-level BPE trained on `texts` (every byte is in the alphabet, so nothing is ever <unk>).
+    `split_digits`: every digit is its own token, so numbers are read and written digit by digit (a
+    small model can then learn carries instead of memorising one token per number)."""
     bpe = Tokenizer(models.BPE())
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.pre_tokenizer = (pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), byte_level])
+                         if split_digits else byte_level)
     bpe.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size,
@@ -26,7 +30,7 @@ def train_bpe_tokenizer(texts: Iterable[str], vocab_size: int) -> PreTrainedToke
 
 
 def load_tokenizer(pretrained: str | None, texts: Iterable[str], vocab_size: int,
-                   save_dir: str | Path | None = None) -> PreTrainedTokenizerFast:
+                   save_dir: str | Path | None = None, split_digits: bool = False) -> PreTrainedTokenizerFast:
     """A hub tokenizer when `pretrained` names one, else a BPE trained on `texts`.
 
     A tokenizer already saved in `save_dir` is reused, so a resumed run keeps its vocabulary.
@@ -38,7 +42,7 @@ def load_tokenizer(pretrained: str | None, texts: Iterable[str], vocab_size: int
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
     else:
-        tokenizer = train_bpe_tokenizer(texts, vocab_size)
+        tokenizer = train_bpe_tokenizer(texts, vocab_size, split_digits)
     if save_dir is not None:
         tokenizer.save_pretrained(str(save_dir))
     return tokenizer

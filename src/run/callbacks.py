@@ -98,6 +98,9 @@ def format_epoch(metrics: dict) -> str:
         line += " | sampled " + " ".join(f"{k}:{v:.3f}" for k, v in test["pass"].items())
     if "greedy_accuracy" in test:
         line += f" | greedy acc {test['greedy_accuracy']:.3f}"
+    if "greedy" in test:
+        line += (f" | p̂>0.5 {test['greedy']['confident_fraction']:.3f}"
+                 f" (wrong {test['greedy']['confident_wrong_fraction']:.3f})")
     if "train" in metrics:
         line += f" | train pass@1 {metrics['train']['coverage'].get('1', float('nan')):.3f}"
     return line

@@ -15,6 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 from src.models.factory import build_model
 from src.models.module import LanguageModelModule
 from src.models.tokenizer import load_tokenizer
+from src.run.base_model import with_base_model
 from src.run.banner import start_banner
 from src.run.loggers import build_logger, close_logger
 from src.utils.io import atomic_write_text
@@ -25,6 +26,7 @@ log = logging.getLogger(__name__)
 
 def train(cfg: DictConfig) -> dict:
     """Train and evaluate one configuration in `cfg.paths.run_dir`; returns the last epoch's metrics."""
+    cfg = with_base_model(cfg, fit=train)  # base_model set: model.pretrained is its cached folder (built when absent)
     run = RunDir(cfg.paths.run_dir)
     if cfg.resume and run.completed:
         log.info("%s already completed; nothing to resume", run.path)
@@ -35,7 +37,8 @@ def train(cfg: DictConfig) -> dict:
     datamodule = instantiate(cfg.data)
     splits = datamodule.splits
     tokenizer = load_tokenizer(cfg.model.pretrained, datamodule.training_text(), cfg.model.vocab_size,
-                               save_dir=run.tokenizer if writer else None)
+                               save_dir=run.tokenizer if writer else None,
+                               split_digits=cfg.model.get("split_digits", False))
     datamodule.attach_tokenizer(tokenizer)
     model = build_model(tokenizer, pretrained=cfg.model.pretrained, dtype=cfg.model.dtype,
                         architecture=OmegaConf.to_container(cfg.model.architecture, resolve=True)
@@ -58,6 +61,7 @@ def train(cfg: DictConfig) -> dict:
             experiment=cfg.experiment_name, seed=cfg.seed, resolved_source=splits.resolved_source,
             objective={"name": objective.name, **{k: v for k, v in cfg.objective.items() if k != "_target_"}},
             n_train=len(splits.train), n_test=len(splits.test),
+            **({"base_model": cfg.model.pretrained} if cfg.get("base_model") else {}),
             parameters=sum(p.numel() for p in model.parameters()),
         )
     log.info(start_banner(cfg, splits, sum(p.numel() for p in model.parameters()),
