@@ -4,10 +4,9 @@ import sys
 
 import pytest
 
-from conftest import REPO, TINY, TINY_BASE
+from conftest import REPO, TINY
 
 
-# base_model.cache_dir beside the sweep folder, not in it: a report draws every run under its folder
 def run_experiment(name, out, *extra):
     cmd = [sys.executable, "-m", "src.run", f"experiment={name}", *TINY, f"hydra.sweep.dir={out}",
            f"hydra.run.dir={out}", *extra]
@@ -25,16 +24,14 @@ def test_theory_experiments_draw_without_training(tmp_path, name):
 
 @pytest.mark.slow
 def test_table1(tmp_path):
-    report = run_experiment("table1_ce_epochs", tmp_path, "trainer.max_epochs=2", *TINY_BASE,
-                            f"base_model.cache_dir={tmp_path}_base_models")
+    report = run_experiment("table1_ce_epochs", tmp_path, "trainer.max_epochs=2")
     assert "| 2 |" in report and "82.5" in report  # ours beside the paper's epoch-1 pass@4k
     assert (tmp_path / "table1.png").exists()
 
 
 @pytest.mark.slow
 def test_fig1(tmp_path):
-    report = run_experiment("fig1_confidence", tmp_path, "objective.n=1,16", *TINY_BASE,
-                            f"base_model.cache_dir={tmp_path}_base_models")
+    report = run_experiment("fig1_confidence", tmp_path, "objective.n=1,16")
     assert "greedy accuracy" in report
     for png in ("fig1ab_ce_confidence.png", "fig1c_confidence_factor.png", "fig1d_confidence_by_budget.png"):
         assert (tmp_path / png).exists()
@@ -42,7 +39,6 @@ def test_fig1(tmp_path):
 
 @pytest.mark.slow
 def test_fig2_with_budget_advice(tmp_path):
-    report = run_experiment("fig2_pareto", tmp_path, "objective.n=1,4,16", *TINY_BASE,
-                            f"base_model.cache_dir={tmp_path}_base_models")
+    report = run_experiment("fig2_pareto", tmp_path, "objective.n=1,4,16")
     assert "train with N′" in report and (tmp_path / "budget_advice.json").exists()
     assert (tmp_path / "fig2_pareto.png").exists()

@@ -34,11 +34,11 @@ def test_dco_with_the_refill_rule_trains_and_logs_drops(tmp_path, refill):
     assert [m["epoch"] for m in RunDir(tmp_path).metrics()] == [1, 2]
 
 
-def test_main_job_trains_ce_and_dco_and_draws_them_side_by_side(tmp_path):
-    """`python -m src.run experiment=math_passn` (tiny): the mechanism protocol end to end — one base
-    model pretrained and cached, CE and DCO fine-tuned from it, confidence shares side by side."""
+def test_main_job_on_the_mechanism_protocol_trains_ce_and_dco_from_one_cached_base(tmp_path):
+    """`python -m src.run experiment=math_passn data=skills base_model=builtin` (tiny): one base model
+    pretrained and cached, CE and DCO fine-tuned from it, confidence shares side by side."""
     out, bases = tmp_path / "sweep", tmp_path / "base_models"
-    cmd = [sys.executable, "-m", "src.run", "experiment=math_passn", *TINY, *TINY_BASE,
+    cmd = [sys.executable, "-m", "src.run", "experiment=math_passn", *TINY, "data=skills", "base_model=builtin", *TINY_BASE,
            f"base_model.cache_dir={bases}", f"hydra.sweep.dir={out}", "trainer.max_epochs=2"]
     subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, timeout=600)
     runs = sorted(p.parent.name for p in out.glob("*/meta.json"))
