@@ -23,6 +23,8 @@ def test_option_composes(group, option, tmp_path):
     cfg = compose_config([f"{selector}={option}"], run_dir=tmp_path, tiny=False)
     if group == "experiment":
         assert cfg.experiment_name == option  # experiments are global and name their output folder
+    elif group == "hparams_search":  # global too: it picks DCO and Hydra's Optuna sweeper
+        assert cfg.objective._target_.endswith(".DCO")
     elif group == "scale":
         assert cfg.model.pretrained if option.startswith("paper") else cfg.model.architecture  # global overrides
     elif group == "debug":

@@ -22,7 +22,10 @@ def main(cfg: DictConfig) -> float | None:
     if cfg.report is not None and HydraConfig.get().mode == RunMode.RUN:
         from src.figures.report import draw_report
 
-        print(draw_report(cfg.paths.run_dir, cfg.report).read_text())
+        report = draw_report(cfg.paths.run_dir, cfg.report)
+        print(report.read_text())
+        print(f"report: {report}")
+    print(f"run folder: {cfg.paths.run_dir}")
     return metrics.get("test", {}).get("coverage", {}).get(str(cfg.optimized_n)) if metrics else None
 
 
