@@ -4,6 +4,8 @@ the last job ends: src/run/report_callback.py). task=report draws the report alo
 experiments such as theory have nothing to train)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
@@ -12,9 +14,12 @@ from omegaconf import DictConfig
 from src.run.train import train
 
 TASKS = ("train", "report")
+# absolute: Hydra resolves a relative config_path against the *module* when launched as the console
+# script `dco-run` (pkg://src/conf, which is no package), and against this file under `python -m`
+CONF = str(Path(__file__).resolve().parents[2] / "conf")
 
 
-@hydra.main(version_base="1.3", config_path="../../conf", config_name="config")
+@hydra.main(version_base="1.3", config_path=CONF, config_name="config")
 def main(cfg: DictConfig) -> float | None:
     if cfg.task not in TASKS:
         raise ValueError(f"task={cfg.task!r}; accepted: {list(TASKS)}")
