@@ -20,20 +20,22 @@ def test_console_scripts_name_importable_functions(script):
     assert callable(getattr(importlib.import_module(module), function))
 
 
-def needs_dco_run():
-    if shutil.which("dco-run") is None:
-        pytest.skip("dco-run is not on PATH: pip install -e . (CI does)")
+def needs(script: str = "dco-run"):
+    if shutil.which(script) is None:
+        pytest.skip(f"{script} is not on PATH: pip install -e . (CI does)")
 
 
-def test_the_console_script_finds_the_configs_from_any_folder(tmp_path):
-    needs_dco_run()
-    done = subprocess.run(["dco-run", "--cfg", "job", "objective=dco"], cwd=tmp_path, capture_output=True,
+@pytest.mark.parametrize("script", ["dco-run", "dco-evaluate"])
+def test_hydra_console_scripts_find_their_configs_from_any_folder(script, tmp_path):
+    """A relative `config_path` resolves against the module (pkg://…) under a console script."""
+    needs(script)
+    done = subprocess.run([script, "--cfg", "job", "model=tiny"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=120)
-    assert done.returncode == 0 and "_target_: src.objectives.dco.DCO" in done.stdout, done.stderr[-2000:]
+    assert done.returncode == 0 and "hidden_size:" in done.stdout, done.stderr[-2000:]
 
 
 def test_tab_completion_through_the_console_script_completes_config_groups():
-    needs_dco_run()
+    needs("dco-run")
     script = ('eval "$(dco-run -sc install=bash)"; COMP_LINE="dco-run objective=dc"; COMP_POINT=${#COMP_LINE}; '
               'COMP_CWORD=1; hydra_bash_completion; printf "%s\\n" "${COMPREPLY[@]}"')
     done = subprocess.run(["bash", "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120)
