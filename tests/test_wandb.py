@@ -12,7 +12,7 @@ wandb = pytest.importorskip("wandb", reason="the wandb extra is not installed")
 from wandb_records import run_record  # noqa: E402  (needs wandb)
 
 
-def test_offline_wandb_run_logs_metrics_media_config_and_tags_and_keeps_its_id(tmp_path, monkeypatch):
+def test_offline_wandb_run_logs_metrics_media_config_and_tags_and_keeps_its_id(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("WANDB_MODE", "offline")
     monkeypatch.setenv("WANDB_SILENT", "true")
     cfg = compose_config(["logger=wandb", "logger.tags=[baseline,v2]", "objective=dco", "objective.n=4"],
@@ -30,6 +30,7 @@ def test_offline_wandb_run_logs_metrics_media_config_and_tags_and_keeps_its_id(t
     assert config["model"]["architecture"]["hidden_size"] == 32 and config["experiment_name"] == "default"
     assert {"baseline", "v2", "dco", "n=4"} <= set(run.tags)
     assert run.job_type == "train" and run.run_group == "default/2026-01-02_03-04-05"
+    assert f"W&B offline run: {offline_runs[0]}" in capsys.readouterr().out  # where to `wandb sync` from
 
 
 def test_run_names_carry_the_swept_values_only():
