@@ -5,6 +5,8 @@ the HF or vLLM backend (evaluation.sampling.backend). Writes outputs/evaluate/<t
 meta.json with job_type evaluate, metrics.jsonl, eval/epoch_000.jsonl, curves/, report.md)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import hydra
 from omegaconf import DictConfig
 
@@ -12,7 +14,9 @@ from src.figures.report import draw_report
 from src.run.evaluate import evaluate
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="evaluate")
+# absolute: under the console script `dco-evaluate` a relative path resolves against the module (pkg://)
+@hydra.main(version_base="1.3", config_path=str(Path(__file__).resolve().parents[1] / "conf"),
+            config_name="evaluate")
 def main(cfg: DictConfig) -> float | None:
     metrics = evaluate(cfg)
     if not metrics:  # not rank 0

@@ -20,9 +20,13 @@ def test_every_group_has_options():
 @pytest.mark.parametrize("group,option", OPTIONS, ids=[f"{g}={o}" for g, o in OPTIONS])
 def test_option_composes(group, option, tmp_path):
     selector = "+rollout" if group == "rollout" else group  # rollouts come with their objectives, or are added
+    if group == "hparams_search":  # needs Hydra's Optuna sweeper (the optuna extra)
+        pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="pip install -e .[optuna]")
     cfg = compose_config([f"{selector}={option}"], run_dir=tmp_path, tiny=False)
     if group == "experiment":
         assert cfg.experiment_name == option  # experiments are global and name their output folder
+    elif group == "hparams_search":  # global too: it picks DCO and Hydra's Optuna sweeper
+        assert cfg.objective._target_.endswith(".DCO")
     elif group == "scale":
         assert cfg.model.pretrained if option.startswith("paper") else cfg.model.architecture  # global overrides
     elif group == "debug":

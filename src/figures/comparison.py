@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from src.figures.plotting import plt, run_label, save_figure, source_note
+from src.figures.plotting import epoch_axis, percent_axis, plt, run_label, save_figure, source_note
 from src.utils.run_dir import RunDir
 
 TABLE_NS = ("1", "16", "256", "4096")
@@ -19,32 +19,43 @@ def confident(metrics: dict) -> tuple[float, float]:
 
 
 def plot_comparison(runs: list[RunDir], ns=TABLE_NS):
-    """Left: final-epoch pass@N against N per run. Middle: pass@N over epochs, one panel per N.
-    Right: the share of greedy answers with p̂ > 0.5 (solid) and of those that are wrong (dashed)."""
+    """Left: final-epoch pass@N against N per run. Middle: pass@N over epochs, one panel per N (in %).
+    Right, when the runs recorded them: the share of greedy answers with p̂ > 0.5 (solid) and of those
+    that are wrong (dashed)."""
     metas = [r.meta() for r in runs]
-    fig, axes = plt.subplots(1, 2 + len(ns), figsize=(4 * (2 + len(ns)), 3.6))
+    shares = any(not np.isnan(confident(m)[0]) for run in runs for m in run.metrics())
+    panels = 1 + len(ns) + shares
+    fig, axes = plt.subplots(1, panels, figsize=(4 * panels, 3.8), layout="constrained")
     colors = plt.cm.tab10(np.arange(len(runs)) % 10)
     for run, meta, color in zip(runs, metas, colors):
         metrics = run.metrics()
         final = metrics[-1]["test"]["coverage"]
-        axes[0].plot([int(n) for n in final], list(final.values()), "-o", ms=3, color=color,
+        axes[0].plot([int(n) for n in final], [100 * v for v in final.values()], "-o", ms=3, color=color,
                      label=f"{run_label(meta)} (epoch {metrics[-1]['epoch']})")
         epochs = [m["epoch"] for m in metrics]
-        for ax, n in zip(axes[1:-1], ns):
-            ax.plot(epochs, [m["test"]["coverage"].get(n, np.nan) for m in metrics],
+        for ax, n in zip(axes[1:], ns):
+            ax.plot(epochs, [100 * m["test"]["coverage"].get(n, np.nan) for m in metrics],
                     "-o", ms=3, color=color, label=run_label(meta))
-            ax.set(title=f"pass@{n}", xlabel="epoch")
-        fractions = np.array([confident(m) for m in metrics])
-        axes[-1].plot(epochs, fractions[:, 0], "-o", ms=3, color=color, label=f"{run_label(meta)}: p̂ > 0.5")
-        axes[-1].plot(epochs, fractions[:, 1], "--", color=color, label=f"{run_label(meta)}: p̂ > 0.5, wrong")
-    axes[-1].set(title="confident greedy answers", xlabel="epoch", ylabel="share of problems", ylim=(0, 1))
-    axes[0].set(xscale="log", xlabel="N", ylabel="pass@N (exact coverage)", ylim=(0, 1), title="final epoch")
+        if shares:
+            fractions = 100 * np.array([confident(m) for m in metrics])
+            axes[-1].plot(epochs, fractions[:, 0], "-o", ms=3, color=color, label=f"{run_label(meta)}: p̂ > 0.5")
+            axes[-1].plot(epochs, fractions[:, 1], "--", color=color, label=f"{run_label(meta)}: p̂ > 0.5, wrong")
+    axes[0].set(xscale="log", xlabel="N", ylim=(0, 100), title="final epoch")
+    percent_axis(axes[0], "pass@N (%)")
+    for ax, n in zip(axes[1:], ns):
+        ax.set_title(f"pass@{n} by epoch")
+        epoch_axis(ax)
+        percent_axis(ax, f"pass@{n} (%)")
+    if shares:
+        axes[-1].set_title("confident greedy answers")
+        epoch_axis(axes[-1])
+        percent_axis(axes[-1], "share of problems (%)")
+        axes[-1].legend(fontsize=7)
     for ax in axes:
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     axes[1].legend(fontsize=7)
-    axes[-1].legend(fontsize=7)
-    fig.suptitle(f"Test pass@N — {source_note(metas)}", fontsize=10)
+    fig.suptitle(f"Test pass@N (exact coverage, %) — {source_note(metas)}", fontsize=10)
     return fig
 
 

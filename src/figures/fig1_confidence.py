@@ -23,14 +23,14 @@ def plot_confidence_factor(ns=F_CURVE_NS):
     for n, f in zip(ns, confidence_factor_curves(ns, ps)):
         ax.plot(ps, f, label=f"N = {n}")
     ax.set(xscale="log", xlabel="p̂ (probability of the reference answer)", ylabel="F(N, p̂)",
-           title="(c) the confidence factor")
+           title="(c) the confidence factor (closed form: no data, no run)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
     return fig
 
 
 def plot_final_confidence_by_budget(runs: list[RunDir]):
-    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    fig, ax = plt.subplots(figsize=(5.5, 3.8), layout="constrained")
     runs = sorted(runs, key=lambda r: training_budget(r.meta()))
     last = [run.metrics()[-1]["epoch"] for run in runs]
     logps = [[row["greedy_logp"] for row in run.eval_rows(epoch)] for run, epoch in zip(runs, last)]
@@ -38,7 +38,8 @@ def plot_final_confidence_by_budget(runs: list[RunDir]):
     for run, epoch, values in zip(runs, last, logps):
         ax.hist(np.clip(values, bins[0], 0), bins=bins, histtype="step",
                 label=f"{run_label(run.meta())} (epoch {epoch}, median {np.median(values):.2f})")
-    ax.set(xlabel="log p̂(greedy answer | x), clipped at the 1st percentile", ylabel="problems", title="(d) confidence at the last epoch")
+    ax.set(xlabel="log p̂(greedy answer | x), clipped at the 1st percentile", ylabel="problems",
+           title=f"(d) confidence at the last epoch — {source_note([r.meta() for r in runs])}")
     ax.legend(fontsize=7)
     return fig
 

@@ -8,7 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
 def save_figure(fig, path: str | Path) -> Path:
@@ -41,3 +41,23 @@ def run_label(meta: dict) -> str:
 def source_note(metas: list[dict]) -> str:
     sources = sorted({m.get("resolved_source", "?") for m in metas})
     return "data: " + ", ".join(sources)
+
+
+def percent_axis(ax, label: str, min_span: float = 1.0) -> None:
+    """A y axis of values already in % (the reports' unit): labelled, plain numbers with no offset
+    label, and at least `min_span` points tall, so a flat one-epoch curve is not blown up."""
+    ax.set_ylabel(label)
+    ax.ticklabel_format(axis="y", style="plain", useOffset=False)
+    low, high = ax.get_ylim()
+    if high - low < min_span:
+        low = max(0.0, (low + high - min_span) / 2)
+        ax.set_ylim(low, low + min_span)
+
+
+def epoch_axis(ax) -> None:
+    """Whole epochs only on the x axis (no 2.5, no offset label on a one-epoch run)."""
+    ax.set_xlabel("epoch")
+    low, high = ax.get_xlim()
+    if high - low < 1.5:  # one epoch: a window of ±0.75 around it, one tick
+        ax.set_xlim((low + high) / 2 - 0.75, (low + high) / 2 + 0.75)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))

@@ -31,20 +31,28 @@ def confidence_bins(logps, n_bins: int = 30) -> np.ndarray:
 
 
 def plot_greedy_confidence(rows_by_epoch: dict[int, list[dict]], title: str):
-    """Histogram of log p̂(greedy answer | x) per epoch, split into correct and wrong (Figure 1a/b)."""
+    """log p̂(greedy answer | x) per epoch as box plots, greedy answers that are correct beside those
+    that are wrong (Figure 1a/b): each box is its own group's distribution, however few problems it
+    holds (counts under the axis), so a small "correct" group stays as visible as a large "wrong" one."""
     epochs = sorted(rows_by_epoch)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
-    all_logp = [r["greedy_logp"] for rows in rows_by_epoch.values() for r in rows]
-    bins = confidence_bins(all_logp)
-    colors = plt.cm.viridis(np.linspace(0, 0.9, max(1, len(epochs))))
-    for ax, correct in zip(axes, (True, False)):
-        for color, epoch in zip(colors, epochs):
-            logp = [r["greedy_logp"] for r in rows_by_epoch[epoch] if r["greedy_correct"] == correct]
-            ax.hist(np.clip(logp, bins[0], 0), bins=bins, histtype="step", color=color, label=f"epoch {epoch} ({len(logp)})")
-        ax.set(xlabel="log p̂(greedy answer | x)", title=f"greedy answer {'correct' if correct else 'wrong'}")
-        ax.legend(fontsize=7)
-    axes[0].set_ylabel("problems")
-    fig.suptitle(title, fontsize=10)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(epochs) + 2), 4), layout="constrained")
+    width = 0.35
+    for offset, correct, color in ((-width / 2, True, "tab:green"), (width / 2, False, "tab:red")):
+        groups = [[r["greedy_logp"] for r in rows_by_epoch[e] if r["greedy_correct"] == correct] for e in epochs]
+        present = [i for i, g in enumerate(groups) if g]
+        if present:
+            ax.boxplot([groups[i] for i in present], positions=[epochs[i] + offset for i in present],
+                       widths=width * 0.9, patch_artist=True, showfliers=True, manage_ticks=False,
+                       boxprops={"facecolor": color, "alpha": 0.45}, medianprops={"color": "black"},
+                       flierprops={"markersize": 2, "markeredgecolor": color})
+        ax.plot([], [], "s", color=color, alpha=0.6,
+                label=f"greedy answer {'correct' if correct else 'wrong'}")
+    counts = {e: sum(r["greedy_correct"] for r in rows_by_epoch[e]) for e in epochs}
+    ax.set_xticks(epochs, [f"{e}\n{counts[e]}/{len(rows_by_epoch[e])}" for e in epochs], fontsize=7)
+    ax.set(xlabel="epoch (under it: correct / problems)", ylabel="log p̂(greedy answer | x)", title=title)
+    ax.set_xlim(epochs[0] - 0.6, epochs[-1] + 0.6)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8, loc="lower right")
     return fig
 
 

@@ -4,6 +4,8 @@ the last job ends: src/run/report_callback.py). task=report draws the report alo
 experiments such as theory have nothing to train)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
@@ -12,9 +14,12 @@ from omegaconf import DictConfig
 from src.run.train import train
 
 TASKS = ("train", "report")
+# absolute: Hydra resolves a relative config_path against the *module* when launched as the console
+# script `dco-run` (pkg://src/conf, which is no package), and against this file under `python -m`
+CONF = str(Path(__file__).resolve().parents[2] / "conf")
 
 
-@hydra.main(version_base="1.3", config_path="../../conf", config_name="config")
+@hydra.main(version_base="1.3", config_path=CONF, config_name="config")
 def main(cfg: DictConfig) -> float | None:
     if cfg.task not in TASKS:
         raise ValueError(f"task={cfg.task!r}; accepted: {list(TASKS)}")
@@ -22,7 +27,10 @@ def main(cfg: DictConfig) -> float | None:
     if cfg.report is not None and HydraConfig.get().mode == RunMode.RUN:
         from src.figures.report import draw_report
 
-        print(draw_report(cfg.paths.run_dir, cfg.report).read_text())
+        report = draw_report(cfg.paths.run_dir, cfg.report)
+        print(report.read_text())
+        print(f"report: {report}")
+    print(f"run folder: {cfg.paths.run_dir}")
     return metrics.get("test", {}).get("coverage", {}).get(str(cfg.optimized_n)) if metrics else None
 
 

@@ -68,7 +68,7 @@ def train(cfg: DictConfig) -> dict:
                           f"objective: {objective.name}, {cfg.trainer.max_epochs} epochs"))
 
     objective_tags = [objective.name] + [f"{k}={v}" for k, v in cfg.objective.items() if k != "_target_"]
-    logger = build_logger(cfg.logger, run, objective_tags)
+    logger = build_logger(cfg, run, objective_tags)
     callbacks = [instantiate(callback) for callback in cfg.callbacks.values() if callback]  # conf/callbacks
     trainer = instantiate(cfg.trainer, logger=logger, callbacks=callbacks, default_root_dir=str(run.path))
     try:
