@@ -129,7 +129,7 @@ def prefetch(preds: list[str | None], golds: list[str], timeout: float = 5.0) ->
                       if v is None and (p, g) not in _verified and (p, g) not in _scheduled})
     if pending:
         _scheduled.update(pending)
-        chunk = max(1, min(_CHUNK, -(-len(pending) // _pool_size())))
+        chunk = max(1, min(_CHUNK, -(-len(pending) // _workers)))
         _in_flight.extend(_executor().submit(_verify_into_cache, pending[i:i + chunk], timeout)
                           for i in range(0, len(pending), chunk))
     return verdicts
@@ -215,18 +215,11 @@ def set_grading_workers(workers: int) -> None:
     _workers = workers
 
 
-def _pool_size() -> int:
-    return _workers
-
-
 def _executor() -> ThreadPoolExecutor:
     """One thread per worker process; each blocks on its process's answers, so the GIL stays free."""
-    global _threads
-    if _threads is None or _threads._max_workers != _workers:
-        if _threads is not None:
-            _threads.shutdown(wait=True)
-        _threads = ThreadPoolExecutor(max_workers=_workers, thread_name_prefix="math-verify")
-    return _threads
+    if _workers not in _executors:
+        _executors[_workers] = ThreadPoolExecutor(max_workers=_workers, thread_name_prefix="math-verify")
+    return _executors[_workers]
 
 
 class _MathVerifyWorker:
@@ -277,7 +270,7 @@ class _MathVerifyWorker:
 
 
 _workers = 1
-_threads: ThreadPoolExecutor | None = None
+_executors: dict[int, ThreadPoolExecutor] = {}  # by size
 _in_flight: list[Future] = []
 _scheduled: set[tuple[str, str]] = set()  # pairs a background task is verifying now
 _idle_workers: queue.SimpleQueue[_MathVerifyWorker] = queue.SimpleQueue()

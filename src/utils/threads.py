@@ -5,7 +5,7 @@ the cores that are actually free when a run starts (a shared machine's other pro
 (`os.sched_getaffinity`) less the load of everything else (`os.getloadavg`, 1-minute average), at
 least one. More threads than free cores make every step wait for the slowest (measured: a step up to
 17× slower with 2 threads beside other jobs than with 1). An integer overrides the choice; so does
-OMP_NUM_THREADS when `threads` is left at auto. Sweeps on one machine: run the jobs side by side with
+OMP_NUM_THREADS when `threads` is left at auto. Under DDP the ranks of one node share the free cores. Sweeps on one machine: run the jobs side by side with
 `threads=1` each (e.g. hydra/launcher=joblib) rather than one after another with all cores.
 """
 from __future__ import annotations
@@ -32,7 +32,9 @@ def free_cores() -> int:
 def torch_threads(setting: int | str = "auto") -> int:
     """`setting` threads, or for "auto" OMP_NUM_THREADS if set, else the free cores."""
     if setting == "auto":
-        return int(os.environ["OMP_NUM_THREADS"]) if os.environ.get("OMP_NUM_THREADS") else free_cores()
+        if os.environ.get("OMP_NUM_THREADS"):
+            return int(os.environ["OMP_NUM_THREADS"])
+        return max(1, free_cores() // int(os.environ.get("LOCAL_WORLD_SIZE", 1)))  # DDP: shared by the ranks
     if isinstance(setting, int) and setting >= 1:
         return setting
     raise ValueError(f"threads={setting!r}; accepted: auto or an integer ≥ 1")
