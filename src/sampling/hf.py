@@ -13,7 +13,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from src.sampling.config import SamplingConfig
 from src.sampling.shared_prefix import (NAME, SharedPrefixState, attention_implementation,
-                                        supports_shared_prefix)
+                                        cached_keys_values, supports_shared_prefix)
 from src.utils.distributed import all_ranks_agree, parameters_are_sharded
 
 
@@ -50,7 +50,9 @@ class HFSampler:
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, config: SamplingConfig):
         self.model, self.tokenizer, self.config = model, tokenizer, config
         # transformers ≥ 5 names the KV cache `cache`; 4.x names it `past_key_values`
-        self._cache_kw = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+        parameters = inspect.signature(model.forward).parameters
+        self._cache_kw = "cache" if "cache" in parameters else "past_key_values"
+        self._last_logits_only = {"logits_to_keep": 1} if "logits_to_keep" in parameters else {}
         # sharded weights (FSDP, ZeRO-3) make every forward a collective: all ranks decode equally long
         self.lockstep = parameters_are_sharded(model)
         self.shared_prefix = supports_shared_prefix(model)
@@ -72,10 +74,10 @@ class HFSampler:
         eos, max_new = self.tokenizer.eos_token_id, self.config.max_new_tokens
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True,
-                         logits_to_keep=1)
+                         **self._last_logits_only)
         cache = getattr(out, self._cache_kw)
         if self.shared_prefix:
-            state = SharedPrefixState([(layer.keys, layer.values) for layer in cache.layers], mask, n, max_new)
+            state = SharedPrefixState(cached_keys_values(cache), mask, n, max_new)
             step_inputs = {"use_cache": False, "shared_prefix": state,
                            "attention_mask": state.prefix_bias}  # 4-D: HF's mask building is skipped
         else:
@@ -95,12 +97,12 @@ class HFSampler:
             position = position + 1
             if self.shared_prefix:
                 with attention_implementation(self.model, NAME):
-                    out = self.model(input_ids=token[:, None], position_ids=position, logits_to_keep=1,
-                                     **step_inputs)
+                    out = self.model(input_ids=token[:, None], position_ids=position,
+                                     **self._last_logits_only, **step_inputs)
             else:
                 mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
                 out = self.model(input_ids=token[:, None], attention_mask=mask, position_ids=position,
-                                 use_cache=True, logits_to_keep=1, **{self._cache_kw: cache})
+                                 use_cache=True, **self._last_logits_only, **{self._cache_kw: cache})
                 cache = getattr(out, self._cache_kw)
             logits = out.logits[:, -1]
         return torch.stack(tokens, dim=1)

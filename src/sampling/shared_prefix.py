@@ -17,13 +17,25 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import torch
-from transformers import AttentionInterface, PreTrainedModel
+from transformers import PreTrainedModel
+
+try:
+    from transformers import AttentionInterface
+except ImportError:  # transformers < 4.48: every model takes the plain cache path
+    AttentionInterface = None
 
 NAME = "shared_prefix"
 
 
 def supports_shared_prefix(model: PreTrainedModel) -> bool:
-    return bool(getattr(model, "_supports_attention_backend", False))
+    return AttentionInterface is not None and bool(getattr(model, "_supports_attention_backend", False))
+
+
+def cached_keys_values(cache) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(keys, values) per layer of a prefilled HF cache, in either cache layout of transformers."""
+    if hasattr(cache, "layers"):
+        return [(layer.keys, layer.values) for layer in cache.layers]
+    return list(zip(cache.key_cache, cache.value_cache))
 
 
 class SharedPrefixState:
@@ -82,7 +94,8 @@ def shared_prefix_attention(module, query: torch.Tensor, key: torch.Tensor, valu
     return out.reshape(rows, 1, heads, d), None
 
 
-AttentionInterface.register(NAME, shared_prefix_attention)
+if AttentionInterface is not None:
+    AttentionInterface.register(NAME, shared_prefix_attention)
 
 
 @contextmanager
