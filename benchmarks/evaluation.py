@@ -62,7 +62,7 @@ def time_main_job(checkout: Path, objectives: str, epochs: int) -> list[dict]:
     and the evaluation's parts where the checkout records them."""
     out = Path(tempfile.mkdtemp(prefix="eval_bench_"))
     cmd = [sys.executable, "-m", "src.run", "experiment=math_passn", f"trainer.max_epochs={epochs}",
-           f"hydra.sweep.params.objective={objectives}", f"hydra.sweep.dir={out}",
+           f"objective={objectives}", f"hydra.sweep.dir={out}",
            "+callbacks.timer._target_=lightning.pytorch.callbacks.Timer", "trainer.enable_progress_bar=false"]
     start = time.perf_counter()
     subprocess.run(cmd, cwd=checkout, check=True, capture_output=True)

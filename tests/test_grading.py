@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from src.data.answers import extract_boxed
-from src.evaluation.grading import grade_many, hopeless, is_equivalent, math_verify_many, normalize_answer
+from src.evaluation.grading import (grade_many, hopeless, is_equivalent, math_verify_many, normalize_answer,
+                                    prefetch, set_grading_workers)
 
 MATH_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/math"
 
@@ -209,3 +210,19 @@ def test_gate_never_overrules_math_verify():
     overruled = [pair for pair, ok in zip(gated, math_verify_many(*zip(*gated))) if ok]
     assert not overruled, f"math-verify accepts pairs the gate rejects: {overruled[:10]}"
     assert grade_many(*zip(*gated)) == [False] * len(gated)
+
+
+def test_background_grading_over_several_workers_gives_the_same_verdicts():
+    """Pairs sent ahead with `prefetch` (graded while the caller goes on) over two math-verify
+    processes get the verdicts of the table of tricky pairs."""
+    from src.evaluation import grading
+
+    grading._verified.clear()  # no verdict from earlier tests: all of them are computed here
+    set_grading_workers(2)
+    try:
+        preds, golds = [p for p, _, _ in PAIRS], [g for _, g, _ in PAIRS]
+        undecided = prefetch(preds, golds).count(None)
+        assert undecided > 10  # math-verify really had work to do in the background
+        assert grade_many(preds, golds) == [expected for _, _, expected in PAIRS]
+    finally:
+        set_grading_workers(1)
