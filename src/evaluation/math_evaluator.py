@@ -3,9 +3,9 @@
 For every held-out problem: log p̂ of the reference answer (teacher forced), the greedy completion
 with its own log p̂, and `samples_per_problem` sampled completions, whose answers go to the grader
 in the background while the next batch samples; after the epoch the last answers are graded and all
-are summarised by `src.evaluation.summary.summarize`. The metrics carry the epoch's seconds of
-coverage (teacher forcing), sampling and grading (time the evaluation waited for it). For training problems (second
-validation loader) only the reference log p̂ is computed, to watch memorisation.
+are summarised by `src.evaluation.summary.summarize`. For training problems (second validation
+loader) only the reference log p̂ is computed, to watch memorisation. The metrics carry the epoch's
+seconds of coverage (teacher forcing), sampling and grading (what the evaluation waited for).
 
 Under data parallelism each rank evaluates its share of the problems; rows are keyed by example
 index, gathered on rank 0 (repeats from padded shares collapse), graded and summarised there, and
@@ -79,8 +79,8 @@ class MathEvaluator:
                     self._generate(module, batch, rows)
             if rank_and_world()[0] == 0:  # rank 0 grades; the others' answers reach it at the end
                 with self.watch("grading"):
-                    answers = [(a, r["gold"]) for r in rows for a in [r.get("greedy_answer"), *r.get("samples", [])]]
-                    prefetch([a for a, _ in answers], [g for _, g in answers], self.config.grading_timeout)
+                    pairs = [(a, r["gold"]) for r in rows for a in [r.get("greedy_answer"), *r.get("samples", [])]]
+                    prefetch([a for a, _ in pairs], [g for _, g in pairs], self.config.grading_timeout)
         self.rows[dataloader_idx].update(zip(batch["index"].tolist(), rows))
 
     def _generate(self, module, batch: dict, rows: list[dict]) -> None:

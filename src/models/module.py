@@ -40,6 +40,8 @@ class LanguageModelModule(pl.LightningModule):
         self.evaluator = evaluator
         self.rollout = rollout  # None: the objective learns from the batch as it comes
         self.last_evaluation: dict | None = None  # read by the run recorder after each validation
+        self._phase_started: float | None = None  # when this epoch's training, then evaluation, began
+        self._training_seconds: float | None = None
 
     # -- training ---------------------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> dict:
@@ -85,7 +87,7 @@ class LanguageModelModule(pl.LightningModule):
 
     def on_validation_epoch_start(self) -> None:
         # validation runs at the end of the training epoch: what elapsed since its start was training
-        started = getattr(self, "_phase_started", None)
+        started = self._phase_started
         self._training_seconds = None if started is None else time.perf_counter() - started
         self._phase_started = time.perf_counter()
         self.evaluator.start()

@@ -5,8 +5,9 @@ the cores that are actually free when a run starts (a shared machine's other pro
 (`os.sched_getaffinity`) less the load of everything else (`os.getloadavg`, 1-minute average), at
 least one. More threads than free cores make every step wait for the slowest (measured: a step up to
 17× slower with 2 threads beside other jobs than with 1). An integer overrides the choice; so does
-OMP_NUM_THREADS when `threads` is left at auto. Under DDP the ranks of one node share the free cores. Sweeps on one machine: run the jobs side by side with
-`threads=1` each (e.g. hydra/launcher=joblib) rather than one after another with all cores.
+OMP_NUM_THREADS when `threads` is left at auto. Under DDP the ranks of one node share the free
+cores. Sweeps on one machine: start their jobs side by side with `threads=1` each rather than one
+after another with all cores.
 """
 from __future__ import annotations
 
