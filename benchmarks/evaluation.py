@@ -3,8 +3,9 @@ epoch in the main job; the sampler ≥ 2× HF `generate` at 12 new tokens and �
 
 1. The main job's first epochs (`python -m src.run experiment=math_passn trainer.max_epochs=2`, the
    same N list and samples per problem), run from each checkout given (`--checkouts . ../main`: after
-   and before). Training and validation seconds come from Lightning's own `Timer` callback (added
-   by override, so any checkout can be timed), the parts from metrics.jsonl where it records them.
+   and before). Training and evaluation seconds per epoch come from benchmarks/phase_timer.py (a
+   callback added by override, so any checkout can be timed), the parts from metrics.jsonl where the
+   checkout records them.
 2. The sampler against HF `generate(num_return_sequences=n)` on the same prompts, weights, n and
    token budget (the tiny Llama, random weights: rows rarely stop early, so both decode the budget),
    at 12 and 80 new tokens and on short and long prompts; `--before PATH/src/sampling/hf.py` adds
@@ -58,22 +59,23 @@ def parse_args() -> argparse.Namespace:
 # ----------------------------------------------------------------------------- 1. the main job
 
 def time_main_job(checkout: Path, objectives: str, epochs: int) -> list[dict]:
-    """One row per run: seconds of training and of evaluation over `epochs` epochs (Lightning Timer),
-    and the evaluation's parts where the checkout records them."""
+    """One row per run: seconds of training and of evaluation summed over `epochs` epochs, and the
+    evaluation's parts where the checkout records them."""
     out = Path(tempfile.mkdtemp(prefix="eval_bench_"))
     cmd = [sys.executable, "-m", "src.run", "experiment=math_passn", f"trainer.max_epochs={epochs}",
            f"objective={objectives}", f"hydra.sweep.dir={out}",
-           "+callbacks.timer._target_=lightning.pytorch.callbacks.Timer", "trainer.enable_progress_bar=false"]
+           "+callbacks.timer._target_=phase_timer.PhaseTimer", "trainer.enable_progress_bar=false"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "benchmarks"),
+                                                                     os.environ.get("PYTHONPATH")]))}
     start = time.perf_counter()
-    subprocess.run(cmd, cwd=checkout, check=True, capture_output=True)
+    subprocess.run(cmd, cwd=checkout, env=env, check=True, capture_output=True)
     wall = time.perf_counter() - start
     rows = []
     for run in sorted(p.parent for p in out.glob("*/meta.json")):
-        state = torch.load(run / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=False)["callbacks"]
-        elapsed = next(v for k, v in state.items() if k.startswith("Timer"))["time_elapsed"]
+        phases = [json.loads(line) for line in (run / "phase_seconds.jsonl").read_text().splitlines()]
         parts = [json.loads(line).get("seconds", {}) for line in (run / "metrics.jsonl").read_text().splitlines()]
         rows.append({"checkout": str(checkout), "run": run.name, "wall": wall,
-                     "training": elapsed["train"] - elapsed["validate"], "evaluation": elapsed["validate"],
+                     **{k: sum(p[k] for p in phases) for k in ("training", "evaluation")},
                      **{k: sum(p.get(k, 0.0) for p in parts) for k in ("sampling", "grading", "coverage")}})
     return rows
 

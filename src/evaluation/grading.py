@@ -292,15 +292,13 @@ def _serve(conn: Connection) -> None:
 
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
 
-    @functools.lru_cache(maxsize=4096)  # a problem's reference meets all of its samples' answers
-    def parse_reference(gold: str):
-        return parse(f"${gold}$", parsing_timeout=None)
+    @functools.lru_cache(maxsize=1 << 16)  # a reference meets all of its samples' answers, and
+    def parsed(text: str):                   # small models give the same answers to many problems
+        return parse(f"${text}$", parsing_timeout=None)
 
     def equivalent(pred: str, gold: str) -> bool:
         try:
-            gold_parsed = parse_reference(gold)
-            pred_parsed = parse(f"${pred}$", parsing_timeout=None)
-            return bool(verify(gold_parsed, pred_parsed, timeout_seconds=None))
+            return bool(verify(parsed(gold), parsed(pred), timeout_seconds=None))
         except Exception:  # noqa: BLE001 - any failure to parse or compare means "not shown equal"
             return False
 
