@@ -12,7 +12,7 @@ epoch in the main job; the sampler ≥ 2× HF `generate` at 12 new tokens and �
    another version of the sampler (e.g. main's) to the same table.
 
     python benchmarks/evaluation.py [--checkouts . ../main] [--objectives cross_entropy,dco]
-                                    [--before ../main/src/sampling/hf.py] [--skip-main-job]
+                                    [--before ../main/src/sampling/hf.py] [--skip-main-job | --skip-sampler]
 """
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--objectives", default="cross_entropy,dco")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--skip-main-job", action="store_true")
+    parser.add_argument("--skip-sampler", action="store_true")
     parser.add_argument("--before", help="another src/sampling/hf.py to time beside this one")
     parser.add_argument("--prompts", type=int, default=32)
     parser.add_argument("--samples", type=int, default=16)
@@ -141,6 +142,8 @@ def main() -> None:
                       f"{r['sampling']:9.1f} {r['grading']:8.1f} {r['coverage']:9.1f} "
                       f"{r['evaluation'] / r['training']:9.1f}× {r['wall']:9.0f}")
         print(f"load average now {os.getloadavg()[0]:.1f}\n")
+    if args.skip_sampler:
+        return
     print(f"sampling {args.prompts} prompts × {args.samples} samples, tiny Llama (random weights):")
     for prompts, new_tokens, seconds in sampler_vs_generate(args):
         ours = seconds["sampler"]
