@@ -1,8 +1,10 @@
 """Peak memory of one benchmark phase, as the rise over the phase's start.
 
 GPU: the CUDA allocator's peak (`torch.cuda.max_memory_allocated`). CPU: the process's resident set,
-sampled every millisecond in a thread; glibc is told to hand large freed blocks straight back to the
-OS (`mallopt`), so the resident set follows the live tensors, not an earlier phase's high-water mark.
+sampled every millisecond in a thread; on entering a phase glibc hands the memory earlier phases freed
+back to the OS (`malloc_trim`), so the rise counts this phase's tensors, not an earlier phase's
+high-water mark. Nothing about the allocator is changed: importing this module leaves the timings of
+the benchmarks that use it as they are.
 
     with PeakMemory(device) as peak:
         run_phase()
@@ -16,13 +18,14 @@ import threading
 
 import torch
 
-M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc mallopt parameters
-try:
-    _libc = ctypes.CDLL("libc.so.6")
-    _libc.mallopt(M_MMAP_THRESHOLD, 1 << 16)  # blocks ≥ 64 KiB are mapped, and unmapped on free
-    _libc.mallopt(M_TRIM_THRESHOLD, 1 << 17)
-except OSError:  # not glibc: the CPU figures may then include earlier phases' freed memory
-    pass
+
+def release_freed_memory() -> None:
+    """Give freed heap memory back to the OS now (glibc); elsewhere a no-op, and the CPU figures may
+    then include earlier phases' freed memory."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def resident_bytes() -> int:
@@ -41,6 +44,7 @@ class PeakMemory:
             torch.cuda.reset_peak_memory_stats(self.device)
             self._start = torch.cuda.memory_allocated(self.device)
             return self
+        release_freed_memory()
         self._start = self._peak = resident_bytes()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
 import pytest
 
 from src.data.answers import extract_boxed
-from src.evaluation.grading import grade_many, is_equivalent, math_verify_many, normalize_answer
+from src.evaluation.grading import (grade_many, hopeless, is_equivalent, math_verify_many, normalize_answer,
+                                    prefetch, set_grading_workers)
 
 MATH_DATA = Path(__file__).resolve().parents[1].parent / "shared/data/math"
 
@@ -174,3 +176,53 @@ def test_math_verify_accepts_every_math500_answer_as_itself():
     verdicts = math_verify_many([f"\\boxed{{{answer}}}" for answer in answers], answers)
     failures = [answer for answer, ok in zip(answers, verdicts) if not ok]
     assert not failures, f"math-verify rejects {len(failures)} MATH500 answers as themselves: {failures[:10]}"
+
+
+def _all_math_answers() -> list[str]:
+    """Every reference answer of MATH (train and test, 12,500 problems) and of the 12k/500 split."""
+    answers = []
+    for name in ("hendrycks_math_all_12500.jsonl", "math_train_12k.jsonl", "math500_test.jsonl"):
+        answers += [record.get("answer") or extract_boxed(record["solution"]) for record in _records_with_answers(name)]
+    return sorted(set(answers) - {None, ""})  # two solutions box nothing: no reference to test against
+
+
+@pytest.mark.realdata
+def test_gate_never_fires_on_a_math_answer():
+    """No MATH answer, as a prediction against any reference, is settled by the gate."""
+    answers = [normalize_answer(answer) for answer in _all_math_answers()]
+    fired = [a for a in answers if hopeless(a, "1")]  # "1": a reference with something to read
+    assert not fired, f"the gate would reject MATH answers outright: {fired[:10]}"
+
+
+@pytest.mark.realdata
+def test_gate_never_overrules_math_verify():
+    """Wherever the gate settles a pair, math-verify itself says not equivalent: on what is left of
+    each MATH answer after removing its digits, letters and commands (the kind of prediction the gate
+    exists for; each distinct remainder against three of the references it came from), and on the
+    table of tricky pairs."""
+    by_residue: dict[str, list[str]] = {}
+    for gold in _all_math_answers():
+        by_residue.setdefault(re.sub(r"\\[a-zA-Z]+|[0-9a-zA-Z\\]", "", gold), []).append(gold)
+    pairs = sorted({(residue, gold) for residue, golds in by_residue.items() for gold in golds[:3]}
+                   | {(pred, gold) for pred, gold, _ in PAIRS if pred is not None})
+    gated = [(p, g) for p, g in pairs if hopeless(normalize_answer(p), normalize_answer(g))]
+    assert len(gated) > 500  # the check is not vacuous
+    overruled = [pair for pair, ok in zip(gated, math_verify_many(*zip(*gated))) if ok]
+    assert not overruled, f"math-verify accepts pairs the gate rejects: {overruled[:10]}"
+    assert grade_many(*zip(*gated)) == [False] * len(gated)
+
+
+def test_background_grading_over_several_workers_gives_the_same_verdicts():
+    """Pairs sent ahead with `prefetch` (graded while the caller goes on) over two math-verify
+    processes get the verdicts of the table of tricky pairs."""
+    from src.evaluation import grading
+
+    grading._verified.clear()  # no verdict from earlier tests: all of them are computed here
+    set_grading_workers(2)
+    try:
+        preds, golds = [p for p, _, _ in PAIRS], [g for _, g, _ in PAIRS]
+        undecided = prefetch(preds, golds).count(None)
+        assert undecided > 10  # math-verify really had work to do in the background
+        assert grade_many(preds, golds) == [expected for _, _, expected in PAIRS]
+    finally:
+        set_grading_workers(1)

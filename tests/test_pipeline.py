@@ -54,3 +54,20 @@ def test_main_job_on_the_mechanism_protocol_trains_ce_and_dco_from_one_cached_ba
     report = (out / "report.md").read_text()
     assert "| CE | 2 |" in report and "| DCO N'=256 | 2 |" in report and "p̂ > 0.5, wrong" in report
     assert (out / "comparison.png").stat().st_size > 0
+
+
+def test_every_epoch_records_where_its_time_went(tmp_path):
+    """metrics.jsonl, the CSV log and the report carry each epoch's seconds of training and of
+    evaluation, with sampling, grading and coverage as parts of the evaluation."""
+    from src.figures.timing import timing_table
+
+    train(compose_config(["trainer.max_epochs=2"], run_dir=tmp_path))
+    run = RunDir(tmp_path)
+    for m in run.metrics():
+        seconds = m["seconds"]
+        assert set(seconds) == {"training", "evaluation", "sampling", "grading", "coverage"}
+        assert seconds["training"] > 0 and seconds["sampling"] > 0 and seconds["coverage"] > 0
+        assert seconds["sampling"] + seconds["grading"] + seconds["coverage"] <= seconds["evaluation"]
+    assert "seconds/training" in (tmp_path / "logs" / "metrics.csv").read_text().splitlines()[0]
+    table = timing_table([run])
+    assert "| 2 |" in table and "evaluation / training" in table

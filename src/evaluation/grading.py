@@ -1,18 +1,25 @@
 """Grading MATH answers: extract the boxed answer, normalise it, judge equivalence.
 
 Equivalence is decided in two steps. Equal normalised strings are accepted at once (Hendrycks /
-Minerva-style normalisation, no sympy). Everything else goes to `math-verify` in one persistent
-child process: math-verify can hang on inputs like ``10^{10^{10^{10}}}``, so each pair gets a hard
-time limit, and a worker that overruns it is killed (the pair counts as not equivalent) and
-replaced on the next call.
+Minerva-style normalisation, no sympy), two plain numbers are compared exactly, and a prediction with
+nothing to read as a value is rejected (the gate in `_fast_verdict`). Everything else goes to
+`math-verify` in persistent child processes: math-verify can hang on inputs like
+``10^{10^{10^{10}}}``, so each pair gets a hard time limit, and a worker that overruns it is killed
+(the pair counts as not equivalent) and replaced on the next call.
+
+`prefetch` starts math-verify on a batch's pairs in the background (one thread per worker process,
+`set_grading_workers`), so the evaluator samples the next batch while they are graded; `grade_many`
+waits for what is still running and answers from the verdicts cache.
 """
 from __future__ import annotations
 
 import atexit
 import multiprocessing
+import queue
 import re
 import subprocess
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from multiprocessing.connection import Connection
@@ -97,25 +104,41 @@ def is_equivalent(pred: str | None, gold: str, timeout: float = 5.0) -> bool:
 
 
 def grade_many(preds: list[str | None], golds: list[str], timeout: float = 5.0) -> list[bool]:
-    """`is_equivalent` for many pairs: string fast path, then one math-verify call per distinct
-    remaining pair. A missing prediction (None, e.g. no box) is never correct."""
+    """`is_equivalent` for many pairs: string fast path and gate, then one math-verify call per
+    distinct remaining pair (shared with pairs `prefetch` already sent). A missing prediction (None,
+    e.g. no box) is never correct."""
     if len(preds) != len(golds):
         raise ValueError(f"grade_many: {len(preds)} predictions but {len(golds)} references")
-    verdicts = [None if pred is None else _fast_verdict(normalize_answer(pred), normalize_answer(gold))
+    verdicts = prefetch(preds, golds, timeout)
+    for future in _in_flight:
+        future.result()
+    _in_flight.clear()
+    result = [bool(v) if v is not None else p is not None and _verified[(p, g)]
+              for p, g, v in zip(preds, golds, verdicts)]
+    while len(_verified) > _VERIFIED_CAPACITY:  # forget the oldest verdicts first
+        del _verified[next(iter(_verified))]
+    return result
+
+
+def prefetch(preds: list[str | None], golds: list[str], timeout: float = 5.0) -> list[bool | None]:
+    """Start math-verify in the background on the pairs the fast path cannot settle (so that the
+    caller can sample the next batch meanwhile); returns the fast verdicts (None: math-verify's)."""
+    verdicts = [False if pred is None else _fast_verdict(normalize_answer(pred), normalize_answer(gold))
                 for pred, gold in zip(preds, golds)]
     pending = sorted({(p, g) for p, g, v in zip(preds, golds, verdicts)
-                      if p is not None and v is None and (p, g) not in _verified})
+                      if v is None and (p, g) not in _verified and (p, g) not in _scheduled})
     if pending:
-        _verified.update(zip(pending, math_verify_many(*zip(*pending), timeout=timeout)))
-        while len(_verified) > _VERIFIED_CAPACITY:  # forget the oldest verdicts first
-            del _verified[next(iter(_verified))]
-    return [bool(v) if v is not None else p is not None and _verified[(p, g)]
-            for p, g, v in zip(preds, golds, verdicts)]
+        _scheduled.update(pending)
+        chunk = max(1, min(_CHUNK, -(-len(pending) // _workers)))
+        _in_flight.extend(_executor().submit(_verify_into_cache, pending[i:i + chunk], timeout)
+                          for i in range(0, len(pending), chunk))
+    return verdicts
 
 
 _PLAIN_NUMBER = re.compile(r"^(-?)(?:(\d+(?:\.\d*)?|\.\d+)|\\frac\{(\d+)\}\{(\d+)\}|(\d+)/(\d+))$")
 _verified: dict[tuple[str, str], bool] = {}  # math-verify verdicts, reused across calls (epochs)
 _VERIFIED_CAPACITY = 200_000
+_CHUNK = 64  # pairs per background task: small enough to spread over the workers
 
 
 def _as_number(s: str) -> Fraction | None:
@@ -131,27 +154,72 @@ def _as_number(s: str) -> Fraction | None:
 
 
 def _fast_verdict(pred: str, gold: str) -> bool | None:
-    """True for equal normalised strings; for two plain numbers, exact comparison; else None
-    (undecided: math-verify is asked)."""
+    """True for equal normalised strings; for two plain numbers, exact comparison; False for a
+    hopeless prediction; else None (undecided: math-verify is asked)."""
     if pred == gold:
         return True
     a, b = _as_number(pred), _as_number(gold)
-    return None if a is None or b is None else a == b
+    if a is not None and b is not None:
+        return a == b
+    return False if hopeless(pred, gold) else None
+
+
+_NOTHING_TO_READ = re.compile(r"[\s!-/:-@\[\]-`{-~]*")  # ASCII punctuation and spaces, no backslash
+
+
+def hopeless(pred: str, gold: str) -> bool:
+    """The gate: a normalised prediction with nothing math-verify could read as a value (no digit,
+    letter, command or non-ASCII symbol: only brackets, operators, punctuation) cannot equal a
+    reference that has one. tests/test_grading.py checks it against math-verify on MATH."""
+    return _NOTHING_TO_READ.fullmatch(pred) is not None and _NOTHING_TO_READ.fullmatch(gold) is None
 
 
 def math_verify_many(preds, golds, timeout: float = 5.0) -> list[bool]:
     """math-verify's verdict for each pair, at most `timeout` seconds per pair (False past it)."""
-    global _worker
-    pairs = list(zip(preds, golds))
+    return _verify(list(zip(preds, golds)), timeout)
+
+
+def _verify(pairs: list[tuple[str, str]], timeout: float) -> list[bool]:
+    """Verdicts from an idle worker process (a new one if none is idle), which is then idle again."""
+    try:
+        worker = _idle_workers.get_nowait()
+    except queue.Empty:
+        worker = None
     verdicts: list[bool] = []
-    while len(verdicts) < len(pairs):
-        if _worker is None:
-            _worker = _MathVerifyWorker()
-        verdicts += _worker.grade(pairs[len(verdicts):], timeout)
-        if not _worker.alive:  # it overran a pair's time limit (or crashed on it) and was killed
-            _worker = None
-            verdicts.append(False)
+    try:
+        while len(verdicts) < len(pairs):
+            if worker is None:
+                worker = _MathVerifyWorker()
+            verdicts += worker.grade(pairs[len(verdicts):], timeout)
+            if not worker.alive:  # it overran a pair's time limit (or crashed on it) and was killed
+                worker = None
+                verdicts.append(False)
+    finally:
+        if worker is not None:
+            _idle_workers.put(worker)
     return verdicts
+
+
+def _verify_into_cache(pairs: list[tuple[str, str]], timeout: float) -> None:
+    try:
+        _verified.update(zip(pairs, _verify(pairs, timeout)))
+    finally:
+        _scheduled.difference_update(pairs)
+
+
+def set_grading_workers(workers: int) -> None:
+    """Grade with `workers` math-verify processes from now on (src/utils/threads.py chooses it)."""
+    global _workers
+    if workers < 1:
+        raise ValueError(f"grading workers={workers}; must be ≥ 1")
+    _workers = workers
+
+
+def _executor() -> ThreadPoolExecutor:
+    """One thread per worker process; each blocks on its process's answers, so the GIL stays free."""
+    if _workers not in _executors:
+        _executors[_workers] = ThreadPoolExecutor(max_workers=_workers, thread_name_prefix="math-verify")
+    return _executors[_workers]
 
 
 class _MathVerifyWorker:
@@ -201,24 +269,36 @@ class _MathVerifyWorker:
         return None
 
 
-_worker: _MathVerifyWorker | None = None
-atexit.register(lambda: _worker and _worker.kill())
+_workers = 1
+_executors: dict[int, ThreadPoolExecutor] = {}  # by size
+_in_flight: list[Future] = []
+_scheduled: set[tuple[str, str]] = set()  # pairs a background task is verifying now
+_idle_workers: queue.SimpleQueue[_MathVerifyWorker] = queue.SimpleQueue()
+
+
+@atexit.register
+def _stop_workers() -> None:
+    while not _idle_workers.empty():
+        _idle_workers.get_nowait().kill()
 
 
 def _serve(conn: Connection) -> None:
     """Child process loop. Timeouts are enforced by the parent, so math-verify's own signal-based
     ones are switched off."""
+    import functools
     import logging
 
     from math_verify import parse, verify
 
     logging.getLogger("math_verify").setLevel(logging.CRITICAL)
 
+    @functools.lru_cache(maxsize=1 << 16)  # a reference meets all of its samples' answers, and
+    def parsed(text: str):                   # small models give the same answers to many problems
+        return parse(f"${text}$", parsing_timeout=None)
+
     def equivalent(pred: str, gold: str) -> bool:
         try:
-            gold_parsed = parse(f"${gold}$", parsing_timeout=None)
-            pred_parsed = parse(f"${pred}$", parsing_timeout=None)
-            return bool(verify(gold_parsed, pred_parsed, timeout_seconds=None))
+            return bool(verify(parsed(gold), parsed(pred), timeout_seconds=None))
         except Exception:  # noqa: BLE001 - any failure to parse or compare means "not shown equal"
             return False
 

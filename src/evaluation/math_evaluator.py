@@ -1,9 +1,11 @@
 """Per-epoch evaluation of a MATH model, as the LightningModule's pluggable evaluator.
 
 For every held-out problem: log p̂ of the reference answer (teacher forced), the greedy completion
-with its own log p̂, and `samples_per_problem` sampled completions; after the epoch the answers are
-graded and summarised by `src.evaluation.summary.summarize`. For training problems (second
-validation loader) only the reference log p̂ is computed, to watch memorisation.
+with its own log p̂, and `samples_per_problem` sampled completions, whose answers go to the grader
+in the background while the next batch samples; after the epoch the last answers are graded and all
+are summarised by `src.evaluation.summary.summarize`. For training problems (second validation
+loader) only the reference log p̂ is computed, to watch memorisation. The metrics carry the epoch's
+seconds of coverage (teacher forcing), sampling and grading (what the evaluation waited for).
 
 Under data parallelism each rank evaluates its share of the problems; rows are keyed by example
 index, gathered on rank 0 (repeats from padded shares collapse), graded and summarised there, and
@@ -16,10 +18,13 @@ from dataclasses import dataclass, field
 import torch
 
 from src.data.tokenized import Example, collate
+from src.evaluation.grading import prefetch, set_grading_workers
 from src.evaluation.summary import ANSWER_FORMATS, extract_answer, grade_rows, summarize
 from src.sampling import SamplingConfig, make_sampler
 from src.models.logprobs import target_logp
 from src.utils.distributed import broadcast_from_rank_zero, merge_on_rank_zero, rank_and_world
+from src.utils.threads import grading_workers
+from src.utils.timing import Stopwatch
 
 TEST, TRAIN = 0, 1  # validation loaders: held-out problems, and a fixed subset of training problems
 
@@ -32,6 +37,7 @@ class EvaluationConfig:
     greedy: bool = True
     answer_format: str = "direct"
     grading_timeout: float = 5.0
+    grading_workers: int | str = "auto"  # math-verify processes (src/utils/threads.py)
     seed: int = 0
 
     def __post_init__(self):
@@ -52,20 +58,29 @@ class MathEvaluator:
     def __init__(self, sampling: dict | None = None, **evaluation):
         self.config, self.sampling = EvaluationConfig(**evaluation), SamplingConfig(**(sampling or {}))
         self.rows: dict[int, dict[int, dict]] = {TEST: {}, TRAIN: {}}  # loader → example index → row
+        self.watch = Stopwatch()
+        set_grading_workers(grading_workers(self.config.grading_workers))
 
     def start(self) -> None:
         self.rows = {TEST: {}, TRAIN: {}}
+        self.watch.take()
 
     @torch.no_grad()
     def step(self, module, batch: dict, batch_idx: int, dataloader_idx: int) -> None:
-        ref_logp = target_logp(module.model, batch).double().tolist()
+        with self.watch("coverage"):
+            ref_logp = target_logp(module.model, batch).double().tolist()
         rows = [{"unique_id": u, "gold": g, "ref_logp": lp}
                 for u, g, lp in zip(batch["unique_id"], batch["answer"], ref_logp)]
         if dataloader_idx == TEST:
             devices = [module.device] if module.device.type == "cuda" else []
             with torch.random.fork_rng(devices=devices):  # sampling never shifts the training RNG
                 torch.manual_seed(self.config.seed * 100_003 + module.current_epoch * 1009 + batch_idx)
-                self._generate(module, batch, rows)
+                with self.watch("sampling"):
+                    self._generate(module, batch, rows)
+            if rank_and_world()[0] == 0:  # rank 0 grades; the others' answers reach it at the end
+                with self.watch("grading"):
+                    pairs = [(a, r["gold"]) for r in rows for a in [r.get("greedy_answer"), *r.get("samples", [])]]
+                    prefetch([a for a, _ in pairs], [g for _, g in pairs], self.config.grading_timeout)
         self.rows[dataloader_idx].update(zip(batch["index"].tolist(), rows))
 
     def _generate(self, module, batch: dict, rows: list[dict]) -> None:
@@ -92,9 +107,11 @@ class MathEvaluator:
                                  for k in (TEST, TRAIN))
         metrics = None
         if rank_and_world()[0] == 0:
-            grade_rows(test_rows, self.config.grading_timeout)
+            with self.watch("grading"):
+                grade_rows(test_rows, self.config.grading_timeout)
             c = self.config
             metrics = {"test": summarize(test_rows, c.coverage_ns, c.pass_ks)}
             if train_rows:
                 metrics["train"] = summarize(train_rows, c.coverage_ns, c.pass_ks)
+            metrics["seconds"] = self.watch.take()
         return broadcast_from_rank_zero(metrics), test_rows

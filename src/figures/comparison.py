@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from src.figures.plotting import epoch_axis, percent_axis, plt, run_label, save_figure, source_note
+from src.figures.timing import timing_table
 from src.utils.run_dir import RunDir
 
 TABLE_NS = ("1", "16", "256", "4096")
@@ -83,4 +84,4 @@ def comparison_markdown(root: Path, runs: list[RunDir]) -> str:
     return (f"# pass@N by epoch — {source_note([r.meta() for r in runs])}\n\n"
             "Exact coverage 1 − (1 − p̂)^N of the reference answer on held-out problems, and the shares of "
             "held-out greedy answers with p̂ > 0.5 (and wrong), in %.\n\n"
-            f"{comparison_table(runs)}\n![comparison](comparison.png)\n")
+            f"{comparison_table(runs)}\n![comparison](comparison.png)\n\n{timing_table(runs)}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import time
 from typing import Any, Callable, Protocol
 
 import lightning.pytorch as pl
@@ -39,6 +40,8 @@ class LanguageModelModule(pl.LightningModule):
         self.evaluator = evaluator
         self.rollout = rollout  # None: the objective learns from the batch as it comes
         self.last_evaluation: dict | None = None  # read by the run recorder after each validation
+        self._phase_started: float | None = None  # when this epoch's training, then evaluation, began
+        self._training_seconds: float | None = None
 
     # -- training ---------------------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> dict:
@@ -79,7 +82,14 @@ class LanguageModelModule(pl.LightningModule):
             set_rng_states(checkpoint["rng_states"])
 
     # -- evaluation: delegated ------------------------------------------------------------------------
+    def on_train_epoch_start(self) -> None:
+        self._phase_started = time.perf_counter()
+
     def on_validation_epoch_start(self) -> None:
+        # validation runs at the end of the training epoch: what elapsed since its start was training
+        started = self._phase_started
+        self._training_seconds = None if started is None else time.perf_counter() - started
+        self._phase_started = time.perf_counter()
         self.evaluator.start()
 
     def validation_step(self, batch: dict, batch_idx: int, dataloader_idx: int = 0) -> None:
@@ -89,7 +99,10 @@ class LanguageModelModule(pl.LightningModule):
         if self.trainer.sanity_checking:
             return
         metrics, rows = self.evaluator.finish(self)
-        metrics = {"epoch": self.epoch_number, "step": self.global_step, **metrics}
+        seconds = metrics.pop("seconds", {})  # the evaluator's phases (sampling, grading, coverage, …)
+        metrics = {"epoch": self.epoch_number, "step": self.global_step, **metrics, "seconds": {
+            "training": round(self._training_seconds or 0.0, 3),
+            "evaluation": round(time.perf_counter() - self._phase_started, 3), **seconds}}
         self.last_evaluation = {"metrics": metrics, "rows": rows}
         self.log_dict({"epoch": float(self.epoch_number), **flatten(metrics, skip=("epoch", "step"))},
                       batch_size=max(1, len(rows)))

@@ -103,6 +103,9 @@ def format_epoch(metrics: dict) -> str:
                  f" (wrong {test['greedy']['confident_wrong_fraction']:.3f})")
     if "train" in metrics:
         line += f" | train pass@1 {metrics['train']['coverage'].get('1', float('nan')):.3f}"
+    seconds = metrics.get("seconds", {})
+    if seconds.get("training"):
+        line += f" | {seconds['evaluation']:.0f} s evaluation / {seconds['training']:.0f} s training"
     return line
 
 

@@ -20,6 +20,7 @@ from src.run.banner import start_banner
 from src.run.loggers import build_logger, close_logger
 from src.utils.io import atomic_write_text
 from src.utils.run_dir import RunDir
+from src.utils.threads import torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,8 @@ def train(cfg: DictConfig) -> dict:
         return run.metrics()[-1] if run.metrics() else {}
     checkpoint = find_resume_checkpoint(run) if cfg.resume else None
     writer = rank_zero_only.rank == 0  # under DDP every process runs train(); rank 0 alone writes files
+    torch.set_num_threads(torch_threads(cfg.threads))
+    log.info("torch CPU threads: %d (threads=%s)", torch.get_num_threads(), cfg.threads)
     pl.seed_everything(cfg.seed, workers=True)
     datamodule = instantiate(cfg.data)
     splits = datamodule.splits

@@ -1,6 +1,8 @@
 """`HFSampler` runs any Hugging Face causal LM with its KV cache, batched over prompts *and* samples:
-each prompt is prefilled once and its cache is shared by its n samples (HF `generate` with
-`num_return_sequences` would prefill every copy).
+each prompt is prefilled once and its keys/values are shared by its n samples
+(src/sampling/shared_prefix.py; HF `generate` with `num_return_sequences` would prefill every copy and
+copy the cache at every step). Models that do not dispatch attention through `AttentionInterface`
+fall back to a `DynamicCache` repeated once per sample.
 """
 from __future__ import annotations
 
@@ -10,28 +12,50 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from src.sampling.config import SamplingConfig
+from src.sampling.shared_prefix import (NAME, SharedPrefixState, attention_implementation,
+                                        cached_keys_values, supports_shared_prefix)
 from src.utils.distributed import all_ranks_agree, parameters_are_sharded
 
 
+def inverse_cdf_draw(weights: torch.Tensor, uniform: torch.Tensor) -> torch.Tensor:
+    """One index per row of non-negative `weights` (rows need not sum to 1), index i with probability
+    weights[i] / sum: the first i whose cumulative weight exceeds u · sum, for u ~ U[0, 1) given per row.
+    Zero-weight entries are never drawn (their cumulative weight equals their predecessor's)."""
+    cdf = weights.cumsum(-1)
+    target = uniform[:, None] * cdf[:, -1:]
+    return torch.searchsorted(cdf, target, right=True).clamp_(max=weights.shape[-1] - 1).squeeze(-1)
+
+
 def next_tokens(logits: torch.Tensor, temperature: float, top_p: float) -> torch.Tensor:
-    """One token per row: argmax at temperature 0, else a draw from the (nucleus-truncated) softmax."""
+    """One token per row: argmax at temperature 0, else a draw from the (nucleus-truncated) softmax,
+    by inverse CDF (one uniform per row; `torch.multinomial` spends one exponential per vocabulary entry)."""
     if temperature == 0:
         return logits.argmax(-1)
-    probs = torch.softmax(logits.float() / temperature, dim=-1)
+    logits = logits.float() / temperature
+    weights = (logits - logits.amax(-1, keepdim=True)).exp_()  # the softmax, up to its normaliser
     if top_p < 1:
-        sorted_probs, order = probs.sort(dim=-1, descending=True)
-        outside = sorted_probs.cumsum(-1) - sorted_probs > top_p  # keep the smallest set reaching top_p
-        probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs.masked_fill(outside, 0.0))
-    return torch.multinomial(probs, 1).squeeze(-1)
+        sorted_w, order = weights.sort(dim=-1, descending=True)
+        cumulative = sorted_w.cumsum(-1)
+        outside = cumulative - sorted_w > top_p * cumulative[:, -1:]  # keep the smallest set reaching top_p
+        return order.gather(-1, inverse_cdf_draw(sorted_w.masked_fill_(outside, 0.0),
+                                                 _uniform(len(logits), logits.device))[:, None]).squeeze(-1)
+    return inverse_cdf_draw(weights, _uniform(len(logits), logits.device))
+
+
+def _uniform(rows: int, device: torch.device) -> torch.Tensor:
+    return torch.rand(rows, device=device)
 
 
 class HFSampler:
     def __init__(self, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, config: SamplingConfig):
         self.model, self.tokenizer, self.config = model, tokenizer, config
         # transformers ≥ 5 names the KV cache `cache`; 4.x names it `past_key_values`
-        self._cache_kw = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+        parameters = inspect.signature(model.forward).parameters
+        self._cache_kw = "cache" if "cache" in parameters else "past_key_values"
+        self._last_logits_only = {"logits_to_keep": 1} if "logits_to_keep" in parameters else {}
         # sharded weights (FSDP, ZeRO-3) make every forward a collective: all ranks decode equally long
         self.lockstep = parameters_are_sharded(model)
+        self.shared_prefix = supports_shared_prefix(model)
 
     @torch.no_grad()
     def sample(self, prompt_ids: torch.Tensor, prompt_mask: torch.Tensor, n: int,
@@ -47,27 +71,40 @@ class HFSampler:
 
     def _decode(self, ids: torch.Tensor, mask: torch.Tensor, n: int, temperature: float) -> torch.Tensor:
         """(prompts·n, max_new_tokens) sampled ids; rows past their EOS hold EOS."""
-        eos = self.tokenizer.eos_token_id
+        eos, max_new = self.tokenizer.eos_token_id, self.config.max_new_tokens
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True)
+        out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions, use_cache=True,
+                         **self._last_logits_only)
         cache = getattr(out, self._cache_kw)
-        cache.batch_repeat_interleave(n)
-        mask = mask.repeat_interleave(n, dim=0)
-        position = positions[:, -1:].repeat_interleave(n, dim=0)
+        if self.shared_prefix:
+            state = SharedPrefixState(cached_keys_values(cache), mask, n, max_new)
+            step_inputs = {"use_cache": False, "shared_prefix": state,
+                           "attention_mask": state.prefix_bias}  # 4-D: HF's mask building is skipped
+        else:
+            cache.batch_repeat_interleave(n)
+            mask = mask.repeat_interleave(n, dim=0)
         logits = out.logits[:, -1].repeat_interleave(n, dim=0)
-        tokens, done = [], torch.zeros(len(mask), dtype=torch.bool, device=ids.device)
-        for step in range(self.config.max_new_tokens):
+        del out
+        position = positions[:, -1:].repeat_interleave(n, dim=0)
+        tokens, done = [], torch.zeros(len(position), dtype=torch.bool, device=ids.device)
+        for step in range(max_new):
             token = next_tokens(logits, temperature, self.config.top_p).masked_fill(done, eos)
             tokens.append(token)
             done |= token == eos
             finished = all_ranks_agree(bool(done.all())) if self.lockstep else done.all()
-            if finished or step + 1 == self.config.max_new_tokens:
+            if finished or step + 1 == max_new:
                 break
-            mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
             position = position + 1
-            out = self.model(input_ids=token[:, None], attention_mask=mask, position_ids=position,
-                             use_cache=True, **{self._cache_kw: cache})
-            cache, logits = getattr(out, self._cache_kw), out.logits[:, -1]
+            if self.shared_prefix:
+                with attention_implementation(self.model, NAME):
+                    out = self.model(input_ids=token[:, None], position_ids=position,
+                                     **self._last_logits_only, **step_inputs)
+            else:
+                mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=1)
+                out = self.model(input_ids=token[:, None], attention_mask=mask, position_ids=position,
+                                 use_cache=True, **self._last_logits_only, **{self._cache_kw: cache})
+                cache = getattr(out, self._cache_kw)
+            logits = out.logits[:, -1]
         return torch.stack(tokens, dim=1)
 
     def _cut(self, seq: list[int]) -> list[int]:
