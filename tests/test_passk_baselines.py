@@ -75,14 +75,13 @@ def test_one_command_runs_the_experiment_end_to_end(tmp_path):
     out = tmp_path / "sweep"
     toy = ["data.synthetic.n_train=16", "data.synthetic.n_test=4", "data.eval_problems=2", "data.batch_size=4",
            "data.max_target_tokens=12", "evaluation.samples_per_problem=4", "evaluation.pass_ks=[1,4]",
-           "scale.rollout.group_size=4", "objective.k=2", "trainer.max_epochs=1", "trainer.limit_train_batches=2",
-           "hydra.callbacks.warm_start.epochs=1",
-           "hydra.sweeper.params.objective=cross_entropy,grpo,dco_approx,pkpo,passk_training,maxrl"]
+           "trainer.max_epochs=1", "trainer.limit_train_batches=2", "hydra.callbacks.warm_start.epochs=1"]
     tiny_model = [o for o in TINY if o.startswith(("model.", "trainer.accelerator", "trainer.enable_progress_bar"))]
     subprocess.run([sys.executable, "-m", "src.run", "experiment=passk_baselines", *tiny_model, *toy,
                     f"hydra.sweep.dir={out}"], cwd=REPO, check=True, capture_output=True, timeout=900)
     assert sorted(p.parent.name for p in out.glob("*/metrics.jsonl")) == [
-        "0_cross_entropy", "1_grpo", "2_dco_approx", "3_pkpo", "4_passk_training", "5_maxrl", "warm_start"]
+        "0_cross_entropy", "1_grpo", "2_dco_approx", "3_pkpo", "4_pkpo_k16", "5_passk_training", "6_maxrl", "warm_start"]
     report = (out / "report.md").read_text()
-    assert all(f"| {name} | 1 |" in report for name in ("CE", "GRPO", "DCO_a", "PKPO k=2", "Pass@k Training k=2", "MaxRL"))
+    names = ("CE", "GRPO", "DCO_a", "PKPO k=4", "PKPO k=16", "Pass@k Training k=16", "MaxRL")
+    assert all(f"| {name} | 1 |" in report for name in names)
     assert "Budget:" in report and (out / "passk_baselines.png").exists()
