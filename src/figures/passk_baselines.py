@@ -19,10 +19,16 @@ from src.evaluation.passk import bootstrap_ci, pass_at_k
 from src.figures.plotting import plt, save_figure, source_note
 from src.utils.run_dir import RunDir
 
-KS = ("1", "4", "16", "64")
+KS = ("1", "4", "16", "64")  # the experiment's pass@k; runs evaluated at other k report theirs (`ks`)
 NAMES = {"cross_entropy": "CE", "grpo": "GRPO", "dco_approx": "DCO_a", "pkpo": "PKPO",
          "passk_training": "Pass@k Training", "maxrl": "MaxRL"}
 REFERENCE = "GRPO"  # the paired differences are taken against it
+
+
+def ks(runs) -> tuple[str, ...]:
+    """The k every run evaluated pass@k at, in increasing order (KS when the runs hold none)."""
+    found = {k for run in runs for m in run.metrics() for k in m["test"].get("pass", {})}
+    return tuple(sorted(found, key=int)) or KS
 
 
 def method(run: RunDir) -> str:
@@ -65,14 +71,14 @@ def tokens(metrics: dict, kind: str) -> int:
     return int(metrics.get("compute", {}).get(f"{kind}_tokens", 0))
 
 
-def per_epoch_table(runs: dict[str, RunDir]) -> str:
-    lines = ["| method | epoch | sampled tokens | trained tokens | " + " | ".join(f"pass@{k}" for k in KS) + " |",
-             "|" + "---|" * (4 + len(KS))]
+def per_epoch_table(runs: dict[str, RunDir], at: tuple[str, ...] = KS) -> str:
+    lines = ["| method | epoch | sampled tokens | trained tokens | " + " | ".join(f"pass@{k}" for k in at) + " |",
+             "|" + "---|" * (4 + len(at))]
     for name, run in runs.items():
         for m in evaluations(run)[-1:] if name == "start" else evaluations(run):
             epoch = 0 if name == "start" else m["epoch"]
             lines.append(f"| {name} | {epoch} | {tokens(m, 'sampled'):,} | {tokens(m, 'trained'):,} | "
-                         + " | ".join(cell(run, m, k) for k in KS) + " |")
+                         + " | ".join(cell(run, m, k) for k in at) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -101,37 +107,37 @@ def paired_difference(run: RunDir, metrics: dict, reference: RunDir, reference_m
     return f"{100 * np.mean(gaps):+.1f} [{100 * low:+.0f}, {100 * high:+.0f}]{clears}"
 
 
-def equal_budget_table(runs: dict[str, RunDir]) -> str:
+def equal_budget_table(runs: dict[str, RunDir], at: tuple[str, ...] = KS) -> str:
     budget, chosen = equal_budget(runs)
     reference = runs.get(REFERENCE)
     reference_metrics = chosen.get(REFERENCE)
     lines = [f"Budget: {budget:,} sampled tokens (the smallest total any sampling method reached).\n",
-             "| method | epoch | sampled tokens | " + " | ".join(f"pass@{k}" for k in KS) + " | "
-             + " | ".join(f"Δ pass@{k} vs {REFERENCE}" for k in KS) + " |", "|" + "---|" * (3 + 2 * len(KS))]
+             "| method | epoch | sampled tokens | " + " | ".join(f"pass@{k}" for k in at) + " | "
+             + " | ".join(f"Δ pass@{k} vs {REFERENCE}" for k in at) + " |", "|" + "---|" * (3 + 2 * len(at))]
     for name, m in chosen.items():
         if m is None:
-            lines.append(f"| {name} | – | first evaluation past the budget |" + " |" * (2 * len(KS) - 1))
+            lines.append(f"| {name} | – | first evaluation past the budget |" + " |" * (2 * len(at) - 1))
             continue
         run = runs[name]
         note = " (samples nothing)" if tokens(m, "sampled") == 0 else ""
         gaps = [paired_difference(run, m, reference, reference_metrics, k) if reference_metrics and name != REFERENCE
-                else "–" for k in KS]
+                else "–" for k in at]
         lines.append(f"| {name}{note} | {m['epoch']} | {tokens(m, 'sampled'):,} | "
-                     + " | ".join(cell(run, m, k) for k in KS) + " | " + " | ".join(gaps) + " |")
+                     + " | ".join(cell(run, m, k) for k in at) + " | " + " | ".join(gaps) + " |")
     return "\n".join(lines) + "\n"
 
 
-def plot(runs: dict[str, RunDir]):
+def plot(runs: dict[str, RunDir], at: tuple[str, ...] = KS):
     """pass@k against sampled + trained tokens, one panel per k; the start is each curve's first point."""
-    fig, axes = plt.subplots(1, len(KS), figsize=(4 * len(KS), 3.6))
+    fig, axes = plt.subplots(1, len(at), figsize=(4 * len(at), 3.6))
     start = runs.get("start")
     for i, (name, run) in enumerate((n, r) for n, r in runs.items() if n != "start"):
         points = ([evaluations(start)[-1] | {"compute": {}}] if start else []) + evaluations(run)
         spent = [tokens(m, "sampled") + tokens(m, "trained") for m in points]
-        for ax, k in zip(axes, KS):
+        for ax, k in zip(axes, at):
             ax.plot(spent, [100 * m["test"].get("pass", {}).get(k, math.nan) for m in points], "-o", ms=3,
                     color=f"C{i}", label=name)
-    for ax, k in zip(axes, KS):
+    for ax, k in zip(axes, at):
         ax.set(title=f"pass@{k}", xlabel="tokens spent (sampled + trained)", ylabel="%", xscale="symlog")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
@@ -143,12 +149,13 @@ def write_passk_baselines(root: Path, runs: list[RunDir]) -> str:
     named = {method(run): run for run in runs}
     order = ["start", "CE", "GRPO", "DCO_a"]
     runs_in_order = {n: named[n] for n in sorted(named, key=lambda n: (order.index(n) if n in order else len(order), n))}
-    save_figure(plot(runs_in_order), root / "passk_baselines.png")
+    at = ks(runs)
+    save_figure(plot(runs_in_order, at), root / "passk_baselines.png")
     return ("# pass@k-aware methods on equal terms\n\n"
             f"Sampled pass@k on held-out problems in % with 95% bootstrap intervals over problems "
             f"({source_note([r.meta() for r in runs])}); tokens are cumulative training compute "
             "(src/utils/compute.py). Epoch 0 is the shared warm start.\n\n"
-            f"## Per epoch\n\n{per_epoch_table(runs_in_order)}\n"
-            f"## At equal sampled-token budget\n\n{equal_budget_table(runs_in_order)}\n"
+            f"## Per epoch\n\n{per_epoch_table(runs_in_order, at)}\n"
+            f"## At equal sampled-token budget\n\n{equal_budget_table(runs_in_order, at)}\n"
             f"Δ: paired over the same problems, in points, 95% paired bootstrap interval; * = excludes 0 "
             "(test-set noise only, one seed per method).\n\n![pass@k by tokens spent](passk_baselines.png)\n")
