@@ -12,7 +12,8 @@ and, through the score function, an unbiased estimator of ∇ pass@k: Σ_i r̃_i
 
 (the share of the subsets containing x_i in which some sample is correct, times C(n−1, k−1)/C(n, k)).
 Variance reduction subtracts from each subset term a baseline that does not depend on x_i, which keeps
-the estimator unbiased (PKPO's leave-one-out constructions):
+the estimator unbiased (PKPO's leave-one-out idea; the binary closed forms below are derived here and
+checked by enumeration, and may differ in detail from the paper's published variants):
 
     baseline="loo":           b_i = (k / n) · ρ(n − 1, c_{−i}, k)   the pass@k estimate of the other n − 1
     baseline="loo_minus_one": each subset S ∋ i is baselined by max_{S∖i} f, the success of its other
@@ -20,7 +21,7 @@ the estimator unbiased (PKPO's leave-one-out constructions):
                               (its marginal contribution) and 0 for a wrong one.
 
 c_{−i} is the number of correct samples among the others. k = 1 recovers REINFORCE (no baseline) and
-RLOO (baseline="loo"). tests/test_passk_methods.py checks every variant's exact expectation, over all
+RLOO (baseline="loo"), both times 1/n. tests/test_passk_methods.py checks every variant's exact expectation, over all
 sample tuples of a small categorical policy, against ∇ pass@k.
 """
 from __future__ import annotations
