@@ -138,7 +138,7 @@ def plot(runs: dict[str, RunDir], at: tuple[str, ...] = KS):
             ax.plot(spent, [100 * m["test"].get("pass", {}).get(k, math.nan) for m in points], "-o", ms=3,
                     color=f"C{i}", label=name)
     for ax, k in zip(axes, at):
-        ax.set(title=f"pass@{k}", xlabel="tokens spent (sampled + trained)", ylabel="%", xscale="symlog")
+        ax.set(title=f"pass@{k}", xlabel="tokens spent (sampled + trained)", ylabel="%")
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=7)
     fig.suptitle(f"pass@k-aware methods by compute spent, {source_note([r.meta() for r in runs.values()])}", fontsize=10)

@@ -98,7 +98,7 @@ def plot(runs: dict[str, RunDir]):
         by_length = run.metrics()[-1]["test"].get("pass@budget_by_length", {})
         lengths = sorted(by_length, key=int)
         right.plot([int(n) for n in lengths], [100 * by_length[n] for n in lengths], "-o", ms=3, color=f"C{i}", label=name)
-    left.set(xscale="symlog", xlabel="tokens spent (sampled + trained)", ylabel="pass@budget (%)",
+    left.set(xlabel="tokens spent (sampled + trained)", ylabel="pass@budget (%)",
              title="held-out theorems, best-first search")
     right.set(xlabel="reference proof length", ylabel="solved (%)", title="last epoch, by length")
     for ax in (left, right):
