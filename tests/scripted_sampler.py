@@ -5,6 +5,8 @@ from types import SimpleNamespace
 
 import torch
 
+from src.utils.compute import TokenLedger
+
 
 class ScriptedSampler:
     """`script[key]` lists the completion texts of the prompt whose last token id is `key`; each text
@@ -45,4 +47,5 @@ def prompt_batch(keys: list[int], answers: list[str], indices: list[int] | None 
 def fake_module(global_step: int = 0, eos: int = 2, pad: int = 0) -> SimpleNamespace:
     """What a rollout reads from the LightningModule."""
     tokenizer = SimpleNamespace(eos_token_id=eos, pad_token_id=pad)
-    return SimpleNamespace(model=None, tokenizer=tokenizer, global_step=global_step, device=torch.device("cpu"))
+    return SimpleNamespace(model=None, tokenizer=tokenizer, global_step=global_step, device=torch.device("cpu"),
+                           compute=TokenLedger())

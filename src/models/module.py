@@ -12,6 +12,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from src.models.logprobs import target_logp, token_logp
 from src.objectives.base import reduce_losses
+from src.utils.compute import TokenLedger
 
 
 class Evaluator(Protocol):
@@ -42,6 +43,7 @@ class LanguageModelModule(pl.LightningModule):
         self.last_evaluation: dict | None = None  # read by the run recorder after each validation
         self._phase_started: float | None = None  # when this epoch's training, then evaluation, began
         self._training_seconds: float | None = None
+        self.compute = TokenLedger()  # tokens spent: rollouts add what they sample, training_step what it trains
 
     # -- training ---------------------------------------------------------------------------------
     def training_step(self, batch: dict, batch_idx: int) -> dict:
@@ -51,11 +53,14 @@ class LanguageModelModule(pl.LightningModule):
         out = self.objective((token_logp if per_token else target_logp)(self.model, batch), batch)
         loss = reduce_losses(out.losses, self.examples_per_step)
         self.log("epoch", float(self.epoch_number), batch_size=len(out.logp))
+        self.compute.trained += int(batch["attention_mask"].sum())
         self.log_dict({
             "train/loss": loss, "train/logp": out.logp.mean().float(),
             "train/factor": out.factor.mean().float(), "train/kept": out.kept.float().mean(),
             **{f"train/{name}": value.float() for name, value in out.metrics.items()},
         }, prog_bar=True, batch_size=len(out.logp))
+        self.log_dict({f"compute/{name}": float(value) for name, value in self.compute.as_dict().items()},
+                      batch_size=len(out.logp))
         return {"loss": loss, "logp": out.logp, "index": batch["index"]}
 
     @torch.no_grad()
@@ -64,6 +69,7 @@ class LanguageModelModule(pl.LightningModule):
         teacher-forced, or the rollout's own estimate when it has one (DCO_a: the sampled pass rate)."""
         if hasattr(self.rollout, "score"):
             return self.rollout.score(self, batch)
+        self.compute.scored += int(batch["attention_mask"].sum())
         return target_logp(self.model, batch).double()
 
     def configure_optimizers(self):
@@ -76,10 +82,13 @@ class LanguageModelModule(pl.LightningModule):
     # -- resumability: RNG streams travel with the checkpoint ---------------------------------------
     def on_save_checkpoint(self, checkpoint: dict) -> None:
         checkpoint["rng_states"] = rng_states()
+        checkpoint["compute"] = self.compute.state_dict()
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         if "rng_states" in checkpoint:
             set_rng_states(checkpoint["rng_states"])
+        if "compute" in checkpoint:
+            self.compute.load_state_dict(checkpoint["compute"])
 
     # -- evaluation: delegated ------------------------------------------------------------------------
     def on_train_epoch_start(self) -> None:
@@ -102,7 +111,8 @@ class LanguageModelModule(pl.LightningModule):
         seconds = metrics.pop("seconds", {})  # the evaluator's phases (sampling, grading, coverage, …)
         metrics = {"epoch": self.epoch_number, "step": self.global_step, **metrics, "seconds": {
             "training": round(self._training_seconds or 0.0, 3),
-            "evaluation": round(time.perf_counter() - self._phase_started, 3), **seconds}}
+            "evaluation": round(time.perf_counter() - self._phase_started, 3), **seconds},
+            "compute": self.spent_tokens()}
         self.last_evaluation = {"metrics": metrics, "rows": rows}
         self.log_dict({"epoch": float(self.epoch_number), **flatten(metrics, skip=("epoch", "step"))},
                       batch_size=max(1, len(rows)))
@@ -114,6 +124,14 @@ class LanguageModelModule(pl.LightningModule):
         evaluation after the k-th epoch is epoch k, as are its training steps; outside fitting
         (`trainer.validate`: src.evaluate) 0, no training."""
         return self.current_epoch + 1 if self.trainer.state.fn == "fit" else 0
+
+
+    def spent_tokens(self) -> dict[str, int]:
+        """The ledger summed over ranks (every rank evaluates, so every rank takes part)."""
+        counts = self.compute.as_dict()
+        totals = self.trainer.strategy.reduce(torch.tensor(list(counts.values()), dtype=torch.float64,
+                                                            device=self.device), reduce_op="sum")
+        return {name: int(total) for name, total in zip(counts, totals.tolist())}
 
 
 def flatten(tree: dict, prefix: str = "", skip: tuple = ()) -> dict[str, float]:

@@ -70,6 +70,11 @@ class GRPO:
                 raise ValueError(f"{key} must be a number >= 0, got {value!r}")
         self.clip_range, self.kl_coef = float(clip_range), float(kl_coef)
 
+    def advantages(self, rewards: Tensor, batch: Mapping[str, Tensor]) -> Tensor:
+        """(B, G) advantages of the graded completions. The pass@k-aware methods (src/objectives/pkpo.py,
+        passk_training.py, maxrl.py) replace this rule and keep everything else."""
+        return group_advantages(rewards)
+
     def __call__(self, token_logp: Tensor, batch: Mapping[str, Tensor]) -> ObjectiveOutput:
         token_logp = token_logp.to(torch.float64)
         mask = batch["target_mask"][:, 1:]
@@ -77,7 +82,7 @@ class GRPO:
         group_size = rewards.shape[1]
         if token_logp.shape[0] != rewards.numel():
             raise ValueError(f"{token_logp.shape[0]} completions but rewards of shape {tuple(rewards.shape)}")
-        advantages = group_advantages(rewards).reshape(-1).to(token_logp.device)
+        advantages = self.advantages(rewards, batch).reshape(-1).to(token_logp.device)
         old_token_logp = batch.get("old_token_logp")
         old_token_logp = token_logp.detach() if old_token_logp is None else old_token_logp.to(token_logp)
         token_losses = clipped_token_losses(token_logp, old_token_logp, advantages, self.clip_range)

@@ -8,12 +8,14 @@ import torch
 from src.evaluation.grading import grade_many
 from src.sampling import SamplingConfig, make_sampler
 from src.evaluation.summary import extract_answer
+from src.utils.compute import generated_tokens
 
 
 @dataclass
 class GradedSamples:
     completions: list[list[list[int]]]  # [prompt][sample] token ids, cut before EOS
     correct: torch.Tensor  # (prompts, k) bool: the sample's final answer `is_equivalent` to the reference
+    sampled_tokens: int = 0  # tokens generated (src.utils.compute.generated_tokens)
 
 
 @torch.no_grad()
@@ -25,4 +27,4 @@ def sample_and_grade(model, tokenizer, batch: dict, k: int, sampling: SamplingCo
     answers = [extract_answer(sampler.decode(ids), answer_format) or None for row in completions for ids in row]
     golds = [gold for gold in batch["answer"] for _ in range(k)]
     correct = torch.tensor(grade_many(answers, golds, grading_timeout)).view(len(completions), k)
-    return GradedSamples(completions, correct)
+    return GradedSamples(completions, correct, generated_tokens(completions, sampling.max_new_tokens))

@@ -33,6 +33,7 @@ class GroupRollout:
     def prepare(self, module, batch: dict) -> dict:
         graded = sample_and_grade(module.model, module.tokenizer, batch, self.group_size, self.sampling,
                                   self.answer_format, self.grading_timeout)
+        module.compute.sampled += graded.sampled_tokens
         eos, limit = module.tokenizer.eos_token_id, self.sampling.max_new_tokens
         prompts = [ids[mask.bool()].tolist() for ids, mask in zip(batch["prompt_ids"], batch["prompt_mask"])]
         pairs = [(prompt, ids + [eos] if len(ids) < limit else ids)
@@ -42,8 +43,10 @@ class GroupRollout:
         rolled = {key: value.to(module.device) if torch.is_tensor(value) else value for key, value in rolled.items()}
         rolled["index"] = batch["index"].repeat_interleave(self.group_size)
         rolled["rewards"] = graded.correct.to(module.device, torch.float64)
+        rolled["global_step"] = module.global_step  # for objectives with a schedule (PKPO's annealed k)
         if self.keep_reference:
             rolled["ref_token_logp"] = token_logp(self.reference_model(module), rolled)
+            module.compute.scored += int(rolled["attention_mask"].sum())
         return rolled
 
     def reference_model(self, module):

@@ -38,6 +38,7 @@ class PassRateRollout:
             return torch.full((len(batch["answer"]),), -math.inf, dtype=torch.float64)
         graded = sample_and_grade(module.model, module.tokenizer, batch, self.samples, self.sampling,
                                   self.answer_format, self.grading_timeout)
+        module.compute.sampled += graded.sampled_tokens
         return graded.correct.double().mean(1).log()
 
     def score(self, module, batch: dict) -> torch.Tensor:
