@@ -70,3 +70,27 @@ def test_a_refused_config_exits_before_any_folder_exists(tmp_path):
     result = subprocess.run([sys.executable, "-m", "src.run", "experiment=table3_cot", "scale=paper",
                              f"hydra.sweep.dir={out}"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode != 0 and "use scale=paper_cot" in result.stderr and not out.exists()
+
+
+@pytest.mark.parametrize("experiment, scale", [("math_passn", "paper"), ("table3_cot", "paper_cot")])
+def test_paper_scales_run_the_reference_codes_settings(experiment, scale, tmp_path):
+    """ε = 0.1 with refill, per-token mean, the Padé-like factor, 20 warm-up steps (docs/fidelity.md)."""
+    cfg = compose_config([f"experiment={experiment}", f"scale={scale}", "objective=dco"], run_dir=tmp_path, tiny=False)
+    dco = instantiate(cfg.objective)
+    assert (dco.threshold, dco.reduction.value, dco.factor.value) == (0.1, "token_mean", "reference")
+    assert cfg.data.refill == "exact" and cfg.model.scheduler.num_warmup_steps == 20
+    approx = compose_config([f"experiment={experiment}", f"scale={scale}", "objective=dco_approx"],
+                            run_dir=tmp_path, tiny=False)
+    assert approx.objective.threshold == 0.1 and approx.rollout.warmup_steps == 20
+
+
+def test_scale_paper_samples_enough_answers_for_the_papers_largest_n(tmp_path):
+    cfg = compose_config(["experiment=math_passn", "scale=paper"], run_dir=tmp_path, tiny=False)
+    assert cfg.evaluation.samples_per_problem >= max(cfg.evaluation.coverage_ns) == 4096
+    assert 4096 in cfg.evaluation.pass_ks
+
+
+def test_tiny_scale_keeps_the_papers_formulas(tmp_path):
+    cfg = compose_config(["objective=dco"], run_dir=tmp_path)
+    dco = instantiate(cfg.objective)
+    assert (dco.threshold, dco.reduction.value, dco.factor.value) == (0.0, "sum", "exact")

@@ -4,7 +4,9 @@ import math
 
 import pytest
 
-from src.figures.fig2_pareto import add_gain_intervals, best_epoch_coverage, budget_advice
+from src.figures.comparison import comparison_table
+from src.figures.fig2_pareto import add_gain_intervals, advice_markdown, best_epoch_coverage, budget_advice, final_estimates
+from src.figures.table1 import table1_markdown
 from src.figures.plotting import run_label
 from src.utils.run_dir import RunDir
 
@@ -64,6 +66,41 @@ def test_advice_without_a_ce_run_has_no_gain_column(runs):
     ({"name": "dco", "n": 1, "threshold": 0.0}, "CE (DCO N'=1)"),
     ({"name": "dco", "n": 1, "threshold": 0.1}, "DCO N'=1"),  # dropping makes it differ from CE
     ({"name": "dco", "n": 256, "threshold": 0.0}, "DCO N'=256"),
+    ({"name": "dco", "n": 256, "threshold": 0.0, "reduction": "sum", "factor": "exact"}, "DCO N'=256"),
+    ({"name": "dco", "n": 256, "threshold": 0.1, "reduction": "token_mean", "factor": "reference"},
+     "DCO N'=256 token_mean reference"),
+    ({"name": "cross_entropy", "reduction": "token_mean"}, "CE token_mean"),
 ])
 def test_legend_names(objective, label):
     assert run_label({"objective": objective}) == label
+
+
+def three_estimate_run(root, name, objective):
+    """One epoch with all three estimates: (a) sampled up to 16, (b) and (c) for N up to 4096."""
+    run = RunDir(root / name)
+    run.path.mkdir(parents=True)
+    run.update_meta(objective=objective, status="completed")
+    test = {"coverage": {"1": 0.011, "16": 0.1, "256": 0.3, "4096": 0.5},
+            "class_coverage": {"1": 0.022, "16": 0.2, "256": 0.4, "4096": 0.6},
+            "pass": {"1": 0.033, "16": 0.25}, "pass_ci": {"1": [0.02, 0.05], "16": [0.2, 0.3]}}
+    run.metrics_file.write_text(json.dumps({"epoch": 1, "test": test}) + "\n")
+    return run
+
+
+def test_every_report_labels_the_three_estimates(tmp_path):
+    ce = three_estimate_run(tmp_path, "ce", {"name": "cross_entropy"})
+    dco = three_estimate_run(tmp_path, "dco", {"name": "dco", "n": 256})
+    table = comparison_table([ce, dco])
+    assert "pass@16 a / b / c" in table and "| 25.0 / 10.0 / 20.0 |" in table
+    assert "| – / 50.0 / 60.0 |" in table  # pass@4096: no sampled estimate from 16 samples
+    assert "1: 3.3 [2.0, 5.0]" in table
+    advice = advice_markdown(budget_advice([ce, dco]), final_estimates([ce, dco]))
+    assert "a / b / c" in advice and "25.0 / 10.0 / 20.0" in advice
+
+
+def test_table1_prints_the_papers_ce_numbers_for_ce_runs_only(tmp_path):
+    ce = table1_markdown(three_estimate_run(tmp_path, "ce", {"name": "cross_entropy"}))
+    dco = table1_markdown(three_estimate_run(tmp_path, "dco", {"name": "dco", "n": 256}))
+    assert "paper CE pass@4096 (a)" in ce and "82.5" in ce  # Table 1, epoch 1
+    assert "paper" not in dco and "82.5" not in dco
+    assert "| 1 | 3.3 / 1.1 / 2.2 |" in dco

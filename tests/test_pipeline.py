@@ -16,22 +16,49 @@ def test_fit_and_evaluate_writes_a_complete_run(tmp_path):
     assert run.completed and run.meta()["resolved_source"] == "builtin"
     assert metrics["epoch"] == 1 and set(metrics["test"]["coverage"]) == {"1", "4", "16"}
     assert set(metrics["test"]["pass"]) == {"1", "4"} and 0 <= metrics["test"]["greedy_accuracy"] <= 1
+    for n, reference in metrics["test"]["coverage"].items():  # (b) ≤ (c): the reference is one correct spelling
+        assert reference <= metrics["test"]["class_coverage"][n]
+    assert all(low <= metrics["test"]["pass"][k] <= high for k, (low, high) in metrics["test"]["pass_ci"].items())
     rows = run.eval_rows(1)
     assert len(rows) == 8 and all(r["n_samples"] == 4 and "greedy_logp" in r for r in rows)
+    assert all(r["ref_logp"] <= r["class_logp"] <= 0 for r in rows)
     assert (run.curves / "passn_vs_n.png").stat().st_size > 0
     assert (run.curves / "greedy_confidence.png").stat().st_size > 0
     assert (run.checkpoints / "last.ckpt").exists() and (run.tokenizer / "tokenizer.json").exists()
 
 
+def logged_columns(run_dir) -> dict[str, list[float]]:
+    """metrics.csv (CSVLogger) as column → the non-empty values in it."""
+    import csv
+    with open(run_dir / "logs" / "metrics.csv") as f:
+        rows = list(csv.DictReader(f))
+    return {k: [float(r[k]) for r in rows if r[k] != ""] for k in rows[0]}
+
+
 @pytest.mark.parametrize("refill", ["exact", "cached"])
-def test_dco_with_the_refill_rule_trains_and_logs_drops(tmp_path, refill):
-    # threshold 0.99 with N' = 2: F(2, p) = 2(1-p)/(2-p) > 0.99 only for tiny p, so drops happen once p grows
-    cfg = compose_config(["objective=dco", "objective.n=2", "objective.threshold=0.5", f"data.refill={refill}",
-                          "trainer.max_epochs=2", "trainer.limit_train_batches=null"], run_dir=tmp_path)
+def test_dco_with_the_refill_rule_drops_counts_and_refills(tmp_path, refill):
+    # N' = 1e12: F(N', p̂) ≤ 0.1 once N'p̂ ≳ 3.9 (log p̂ ≳ −26.3) and ≈ 1 well below, so the untrained
+    # tiny model's short answers are dropped (about 2/3 of them) and its long ones kept: drops happen.
+    cfg = compose_config(["objective=dco", "objective.n=1e12", "objective.threshold=0.1", f"data.refill={refill}",
+                          "trainer.max_epochs=2", "trainer.limit_train_batches=null", "trainer.log_every_n_steps=1"],
+                         run_dir=tmp_path)
     train(cfg)
-    logged = (tmp_path / "logs" / "metrics.csv").read_text().splitlines()[0]
-    assert "refill/dropped" in logged and "train/kept" in logged
+    logged = logged_columns(tmp_path)
+    dropped = logged["refill/dropped"]
+    if refill == "exact":  # scored by the current weights: something is dropped in the first epoch
+        assert dropped[0] > 0
+    assert sum(dropped) > 0 and all(0 < f < 1 for f in logged["refill/dropped_fraction"] if f > 0)
+    # the ε-rule is applied once, by the sampler: every example that reaches the loss is trained on
+    assert logged["train/kept"] and all(k == 1.0 for k in logged["train/kept"])
     assert [m["epoch"] for m in RunDir(tmp_path).metrics()] == [1, 2]
+
+
+def test_without_refill_the_loss_drops_and_nothing_replaces_the_dropped(tmp_path):
+    cfg = compose_config(["objective=dco", "objective.n=1e12", "objective.threshold=0.1", "data.refill=off",
+                          "trainer.log_every_n_steps=1"], run_dir=tmp_path)
+    train(cfg)
+    kept = logged_columns(tmp_path)["train/kept"]
+    assert kept and min(kept) < 1.0
 
 
 def test_main_job_on_the_mechanism_protocol_trains_ce_and_dco_from_one_cached_base(tmp_path):

@@ -67,12 +67,12 @@ def test_vllm_backend_without_vllm_names_the_install():
 def test_weights_are_pushed_to_vllm_exactly_when_an_update_changed_them():
     model = torch.nn.Linear(3, 1)
     optimizer = torch.optim.AdamW(model.parameters(), lr=0.1)
-    before = weight_version(model)
-    assert weight_version(model) == before  # reading weights changes nothing
-    model(torch.ones(2, 3)).sum().backward()
-    assert weight_version(model) == before  # gradients are not weights
+    before, values = weight_version(model), [p.detach().clone() for p in model.parameters()]
+    model(torch.ones(2, 3)).sum().backward()  # a forward pass reads weights, backward writes gradients
+    assert weight_version(model) == before
     optimizer.step()
     assert weight_version(model) != before
+    assert not all(torch.equal(v, p) for v, p in zip(values, model.parameters()))  # the weights did change
 
 
 def test_completions_are_cut_before_eos():

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from src.data.tokenized import Example, collate
+from src.evaluation.answer_class import completion_target, distinct_completions, score_targets
 from src.evaluation.grading import prefetch, set_grading_workers
 from src.evaluation.summary import ANSWER_FORMATS, extract_answer, grade_rows, summarize
 from src.sampling import SamplingConfig, make_sampler
@@ -35,6 +35,7 @@ class EvaluationConfig:
     samples_per_problem: int = 64  # n for sampled pass@N; 0 turns sampling off
     pass_ks: list[int] = field(default_factory=lambda: [1, 4, 16, 64])
     greedy: bool = True
+    answer_class: bool = True  # teacher-force every distinct sampled completion (estimate c)
     answer_format: str = "direct"
     grading_timeout: float = 5.0
     grading_workers: int | str = "auto"  # math-verify processes (src/utils/threads.py)
@@ -79,26 +80,45 @@ class MathEvaluator:
                     self._generate(module, batch, rows)
             if rank_and_world()[0] == 0:  # rank 0 grades; the others' answers reach it at the end
                 with self.watch("grading"):
-                    pairs = [(a, r["gold"]) for r in rows for a in [r.get("greedy_answer"), *r.get("samples", [])]]
+                    pairs = [(a, r["gold"]) for r in rows for a in [r.get("greedy_answer"), *r.get("samples", []),
+                                                                     *(d[0] for d in r.get("distinct", []))]]
                     prefetch([a for a, _ in pairs], [g for _, g in pairs], self.config.grading_timeout)
         self.rows[dataloader_idx].update(zip(batch["index"].tolist(), rows))
 
     def _generate(self, module, batch: dict, rows: list[dict]) -> None:
         sampler = make_sampler(module.model, module.tokenizer, self.sampling)
         fmt, tokenizer = self.config.answer_format, module.tokenizer
+        prompts = [ids[m.bool()].tolist() for ids, m in zip(batch["prompt_ids"], batch["prompt_mask"])]
+        eos, budget, chunk = tokenizer.eos_token_id, self.sampling.max_new_tokens, len(prompts)
         if self.config.greedy:
             greedy = sampler.sample(batch["prompt_ids"], batch["prompt_mask"], 1, greedy=True)
-            prompts = [ids[m.bool()].tolist() for ids, m in zip(batch["prompt_ids"], batch["prompt_mask"])]
-            scored = collate([Example(i, p, g[0] + [tokenizer.eos_token_id])
-                              for i, (p, g) in enumerate(zip(prompts, greedy))], tokenizer.pad_token_id)
-            greedy_logp = target_logp(module.model, module.transfer_batch_to_device(scored, module.device, 0))
-            for r, g, lp in zip(rows, greedy, greedy_logp.double().tolist()):
+            # log p̂ of what greedy decoding emitted: EOS only when it stopped on one
+            greedy_logp = score_targets(module, prompts, [completion_target(g[0], eos, budget) for g in greedy], chunk)
+            for r, g, lp in zip(rows, greedy, greedy_logp):
                 r["greedy_answer"] = extract_answer(sampler.decode(g[0]), fmt)
                 r["greedy_logp"] = lp
+                r["greedy_stopped"] = len(g[0]) < budget
         if self.config.samples_per_problem:
             samples = sampler.sample(batch["prompt_ids"], batch["prompt_mask"], self.config.samples_per_problem)
             for r, s in zip(rows, samples):
                 r["samples"] = [extract_answer(sampler.decode(ids), fmt) for ids in s]
+            if self.config.answer_class:
+                self._score_distinct(module, sampler, batch, prompts, samples, rows)
+
+    def _score_distinct(self, module, sampler, batch: dict, prompts: list, samples: list, rows: list[dict]) -> None:
+        """row["distinct"]: [answer, log p̂] of every distinct sampled completion that is not the
+        reference's tokens (src/evaluation/answer_class.py), for the answer-class coverage."""
+        eos, budget = module.tokenizer.eos_token_id, self.sampling.max_new_tokens
+        references = [ids[m.bool()].tolist() for ids, m in zip(batch["input_ids"], batch["target_mask"])]
+        pairs, owners = [], []
+        for b, (s, ref) in enumerate(zip(samples, references)):
+            targets, _ = distinct_completions(s, eos, budget, ref)
+            pairs += [(prompts[b], t) for t in targets]
+            owners += [b] * len(targets)
+            rows[b]["distinct"] = []
+        logps = score_targets(module, [p for p, _ in pairs], [t for _, t in pairs], max(1, self.sampling.batch_size))
+        for b, (_, target), lp in zip(owners, pairs, logps):
+            rows[b]["distinct"].append([extract_answer(sampler.decode(target), self.config.answer_format), lp])
 
     def finish(self, module) -> tuple[dict, list[dict]]:
         """(metrics, per-problem rows of the held-out problems) for the epoch just evaluated; rows

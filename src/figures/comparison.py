@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from src.figures.estimates import LEGEND, cell, sampled_with_ci
 from src.figures.plotting import epoch_axis, percent_axis, plt, run_label, save_figure, source_note
 from src.figures.timing import timing_table
 from src.utils.run_dir import RunDir
@@ -19,10 +20,18 @@ def confident(metrics: dict) -> tuple[float, float]:
     return greedy.get("confident_fraction", np.nan), greedy.get("confident_wrong_fraction", np.nan)
 
 
+def _curve(ax, xs, ys, color, style, **kwargs):
+    """ys in [0, 1] plotted in %, skipping missing values."""
+    points = [(x, 100 * y) for x, y in zip(xs, ys) if y is not None]
+    if points:
+        ax.plot(*zip(*points), style, ms=3, color=color, **kwargs)
+
+
 def plot_comparison(runs: list[RunDir], ns=TABLE_NS):
-    """Left: final-epoch pass@N against N per run. Middle: pass@N over epochs, one panel per N (in %).
-    Right, when the runs recorded them: the share of greedy answers with p̂ > 0.5 (solid) and of those
-    that are wrong (dashed)."""
+    """Left: final-epoch pass@N against N per run. Middle: pass@N over epochs, one panel per N (in %);
+    solid (b) reference coverage, dashed (c) answer-class coverage, squares (a) sampled. Right, when
+    the runs recorded them: the share of greedy answers with p̂ > 0.5 (solid) and of those that are
+    wrong (dashed)."""
     metas = [r.meta() for r in runs]
     shares = any(not np.isnan(confident(m)[0]) for run in runs for m in run.metrics())
     panels = 1 + len(ns) + shares
@@ -30,18 +39,24 @@ def plot_comparison(runs: list[RunDir], ns=TABLE_NS):
     colors = plt.cm.tab10(np.arange(len(runs)) % 10)
     for run, meta, color in zip(runs, metas, colors):
         metrics = run.metrics()
-        final = metrics[-1]["test"]["coverage"]
-        axes[0].plot([int(n) for n in final], [100 * v for v in final.values()], "-o", ms=3, color=color,
-                     label=f"{run_label(meta)} (epoch {metrics[-1]['epoch']})")
+        final = metrics[-1]["test"]
+        xs = [int(n) for n in final["coverage"]]
+        _curve(axes[0], xs, list(final["coverage"].values()), color, "-o",
+               label=f"{run_label(meta)} (epoch {metrics[-1]['epoch']})")
+        _curve(axes[0], xs, [final.get("class_coverage", {}).get(n) for n in final["coverage"]], color, "--")
+        _curve(axes[0], [int(k) for k in final.get("pass", {})], list(final.get("pass", {}).values()), color, "s")
         epochs = [m["epoch"] for m in metrics]
         for ax, n in zip(axes[1:], ns):
-            ax.plot(epochs, [100 * m["test"]["coverage"].get(n, np.nan) for m in metrics],
-                    "-o", ms=3, color=color, label=run_label(meta))
+            _curve(ax, epochs, [m["test"]["coverage"].get(n) for m in metrics], color, "-o", label=run_label(meta))
+            _curve(ax, epochs, [m["test"].get("class_coverage", {}).get(n) for m in metrics], color, "--")
+            _curve(ax, epochs, [m["test"].get("pass", {}).get(n) for m in metrics], color, "s")
         if shares:
             fractions = 100 * np.array([confident(m) for m in metrics])
             axes[-1].plot(epochs, fractions[:, 0], "-o", ms=3, color=color, label=f"{run_label(meta)}: p̂ > 0.5")
             axes[-1].plot(epochs, fractions[:, 1], "--", color=color, label=f"{run_label(meta)}: p̂ > 0.5, wrong")
-    axes[0].set(xscale="log", xlabel="N", ylim=(0, 100), title="final epoch")
+    axes[0].set(xscale="log", xlabel="N", ylim=(0, 100),
+                title="final epoch — solid (b) ref. coverage, dashed (c) class, squares (a) sampled")
+    axes[0].title.set_fontsize(7)
     percent_axis(axes[0], "pass@N (%)")
     for ax, n in zip(axes[1:], ns):
         ax.set_title(f"pass@{n} by epoch")
@@ -61,20 +76,20 @@ def plot_comparison(runs: list[RunDir], ns=TABLE_NS):
 
 
 def comparison_table(runs: list[RunDir], ns=TABLE_NS) -> str:
-    """Markdown: one row per (run, epoch) with exact coverage, sampled pass@k when sampled, and the
-    shares of held-out greedy answers with p̂ > 0.5 and with p̂ > 0.5 while wrong."""
-    header = ("| run | epoch | " + " | ".join(f"pass@{n}" for n in ns)
-              + " | sampled pass@k | greedy acc | p̂ > 0.5 | p̂ > 0.5, wrong |")
+    """Markdown: one row per (run, epoch); each pass@N cell is a / b / c (src/figures/estimates.py),
+    then sampled pass@k with its interval and the shares of held-out greedy answers with p̂ > 0.5
+    and with p̂ > 0.5 while wrong."""
+    header = ("| run | epoch | " + " | ".join(f"pass@{n} a / b / c" for n in ns)
+              + " | (a) sampled pass@k [95% CI] | greedy acc | p̂ > 0.5 | p̂ > 0.5, wrong |")
     lines = [header, "|" + "---|" * (len(ns) + 6)]
     for run in runs:
         label = run_label(run.meta())
         for m in run.metrics():
             t = m["test"]
-            cov = " | ".join(f"{100 * t['coverage'][n]:.1f}" if n in t["coverage"] else "–" for n in ns)
-            sampled = ", ".join(f"{k}:{100 * v:.1f}" for k, v in t.get("pass", {}).items()) or "–"
+            cells = " | ".join(cell(t, n) for n in ns)
             greedy = f"{100 * t['greedy_accuracy']:.1f}" if "greedy_accuracy" in t else "–"
             shares = " | ".join("–" if np.isnan(v) else f"{100 * v:.1f}" for v in confident(m))
-            lines.append(f"| {label} | {m['epoch']} | {cov} | {sampled} | {greedy} | {shares} |")
+            lines.append(f"| {label} | {m['epoch']} | {cells} | {sampled_with_ci(t)} | {greedy} | {shares} |")
     return "\n".join(lines) + "\n"
 
 
@@ -82,6 +97,6 @@ def comparison_markdown(root: Path, runs: list[RunDir]) -> str:
     """Figure + markdown for runs side by side (the main job's report)."""
     save_figure(plot_comparison(runs), root / "comparison.png")
     return (f"# pass@N by epoch — {source_note([r.meta() for r in runs])}\n\n"
-            "Exact coverage 1 − (1 − p̂)^N of the reference answer on held-out problems, and the shares of "
-            "held-out greedy answers with p̂ > 0.5 (and wrong), in %.\n\n"
+            f"Held-out problems. {LEGEND}\nAlso the shares of held-out greedy answers with p̂ > 0.5 (and "
+            "wrong), in %.\n\n"
             f"{comparison_table(runs)}\n![comparison](comparison.png)\n\n{timing_table(runs)}")

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from src.evaluation.passk import bootstrap_ci
+from src.figures.estimates import LEGEND, cell
 from src.figures.plotting import plt, run_label, save_figure, source_note
 from src.objectives.coverage import log_coverage
 from src.utils.io import atomic_write_json
@@ -98,14 +99,28 @@ def plot_pareto(runs: list[RunDir], advice: list[dict]):
     return fig
 
 
-def advice_markdown(advice: list[dict]) -> str:
-    lines = ["| test budget N | train with N′ | pass@N | CE pass@N | gain over CE |", "|---|---|---|---|---|"]
+def final_estimates(runs: list[RunDir]) -> dict[float, dict]:
+    """N′ → the final epoch's test metrics (all three estimates)."""
+    return {training_budget(r.meta()): r.metrics()[-1]["test"] for r in runs}
+
+
+def advice_markdown(advice: list[dict], tests: dict[float, dict] | None = None) -> str:
+    """The advice, chosen on (b) reference coverage; with `tests`, the chosen run's and CE's
+    a / b / c beside it (src/figures/estimates.py)."""
+    lines = ["| test budget N | train with N′ | pass@N (b) | CE pass@N (b) | gain over CE (b) |"
+             + (" N′ a / b / c | CE a / b / c |" if tests else ""),
+             "|---|---|---|---|---|" + ("---|---|" if tests else "")]
     for a in advice:
         ce = f"{100 * a['ce_pass']:.1f}" if "ce_pass" in a else "–"
         gain = f"{100 * a['gain_over_ce']:+.1f}" if "gain_over_ce" in a else "–"
         if "gain_ci" in a:
             gain += " [{:+.1f}, {:+.1f}]".format(*(100 * g for g in a["gain_ci"]))
-        lines.append(f"| {a['test_n']} | {a['train_n']:g} | {100 * a['pass']:.1f} | {ce} | {gain} |")
+        line = f"| {a['test_n']} | {a['train_n']:g} | {100 * a['pass']:.1f} | {ce} | {gain} |"
+        if tests:
+            n = str(a["test_n"])
+            ce_cell = cell(tests[1.0], n) if 1.0 in tests else "–"
+            line += f" {cell(tests[a['train_n']], n)} | {ce_cell} |"
+        lines.append(line)
     return "\n".join(lines) + "\n"
 
 
@@ -113,12 +128,12 @@ def write_fig2(root: Path, runs: list[RunDir]) -> str:
     advice = add_gain_intervals(budget_advice(runs), runs)
     save_figure(plot_pareto(runs, advice), root / "fig2_pareto.png")
     atomic_write_json(root / "budget_advice.json", advice)
-    table = advice_markdown(advice)
+    table = advice_markdown(advice, final_estimates(runs))
     print("Budget advice (for a test budget N, train with N′ = …):\n" + table)
     return ("# Figure 2a — the Pareto frontier over N′\n\n![Figure 2a](fig2_pareto.png)\n\n"
-            "## Budget advice\n\nPercent pass@N at the final epoch (exact coverage); the gain over CE "
+            f"## Budget advice\n\n{LEGEND}\nThe advice is chosen on (b), at the final epoch; the gain over CE "
             "with its 95% paired-bootstrap interval over test problems (test-set noise only: not run-to-run "
             "noise, and N′ is picked on the same problems).\n\n" + table +
             "\n## With oracle early stopping\n\nEach run at its best epoch for each N (chosen on the test "
             "set, so optimistic): how much of the gain is robustness to over-training.\n\n"
-            + advice_markdown(budget_advice(runs, best_epoch_coverage)))
+            + advice_markdown(budget_advice(runs, best_epoch_coverage)))  # (b) only: epochs differ per N

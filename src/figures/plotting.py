@@ -24,18 +24,29 @@ def save_figure(fig, path: str | Path) -> Path:
     return path
 
 
+PAPER_MODES = {"reduction": "sum", "factor": "exact"}  # src/objectives/modes.py; others are named in labels
+
+
 def run_label(meta: dict) -> str:
-    """"CE", "CE (DCO N'=1)" or "DCO N'=256" — how a run is named in legends."""
+    """"CE", "CE (DCO N'=1)" or "DCO N'=256" — how a run is named in legends; the reference code's
+    modes, when used, are appended ("DCO N'=256 token_mean reference")."""
     if meta.get("job_type") == "evaluate":  # src.evaluate: the model evaluated
         return str(meta.get("model", "?"))
     objective = meta.get("objective", {})
     name = objective.get("name", "?")
+    modes = " ".join(str(objective[k]) for k, paper in PAPER_MODES.items() if objective.get(k, paper) != paper)
+    suffix = f" {modes}" if modes else ""
     if name == "cross_entropy":
-        return "CE"
+        return "CE" + suffix
     if name == "dco" and objective.get("n") == 1 and not objective.get("threshold"):
-        return "CE (DCO N'=1)"
-    params = ", ".join(f"{k}={v}" for k, v in objective.items() if k not in ("name", "threshold"))
-    return f"{name.upper()} {params}".strip().replace("n=", "N'=")
+        return "CE (DCO N'=1)" + suffix
+    params = ", ".join(f"{k}={v}" for k, v in objective.items() if k not in ("name", "threshold", *PAPER_MODES))
+    return f"{name.upper()} {params}".strip().replace("n=", "N'=") + suffix
+
+
+def is_cross_entropy(meta: dict) -> bool:
+    """CE, or DCO with N' = 1 (the same loss): the runs the paper's Table 1 numbers are for."""
+    return run_label(meta).startswith("CE")
 
 
 def source_note(metas: list[dict]) -> str:

@@ -9,18 +9,22 @@ from src.utils.run_dir import RunDir
 
 
 def plot_passn_by_epoch(metrics: list[dict], title: str):
-    """Exact coverage of the reference answer (solid) and sampled pass@N (dots), one colour per epoch."""
+    """(b) reference coverage (solid), (c) answer-class coverage (dashed) and (a) sampled pass@N
+    (dots), one colour per epoch (src/figures/estimates.py)."""
     fig, ax = plt.subplots(figsize=(6, 4))
     colors = plt.cm.viridis(np.linspace(0, 0.9, max(1, len(metrics))))
     for color, m in zip(colors, metrics):
         cov = m["test"]["coverage"]
         ax.plot([int(n) for n in cov], list(cov.values()), "-", color=color, label=f"epoch {m['epoch']}")
+        if "class_coverage" in m["test"]:
+            cls = m["test"]["class_coverage"]
+            ax.plot([int(n) for n in cls], list(cls.values()), "--", color=color)
         if "pass" in m["test"]:
             sampled = m["test"]["pass"]
             ax.plot([int(k) for k in sampled], list(sampled.values()), "o", color=color, ms=4)
     ax.set(xscale="log", xlabel="N (samples per problem)", ylabel="pass@N", ylim=(0, 1), title=title)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, title="line: exact coverage\ndots: sampled", title_fontsize=7)
+    ax.legend(fontsize=7, title="solid: (b) ref. coverage\ndashed: (c) class coverage\ndots: (a) sampled", title_fontsize=7)
     return fig
 
 

@@ -142,7 +142,7 @@ def flatten(tree: dict, prefix: str = "", skip: tuple = ()) -> dict[str, float]:
             continue
         name = f"{prefix}{key}"
         if isinstance(value, dict):
-            flat.update(flatten(value, name + ("@" if key in ("coverage", "pass") else "/")))
+            flat.update(flatten(value, name + ("@" if key in ("coverage", "pass", "class_coverage") else "/")))
         elif isinstance(value, (int, float)):
             flat[name] = float(value)
     return flat

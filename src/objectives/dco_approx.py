@@ -15,22 +15,26 @@ import torch
 from torch import Tensor
 
 from .base import ObjectiveOutput
-from .coverage import confidence_factor
-from .dco import check_budget
+from .dco import ThresholdRule, check_budget
+from .modes import Factor, Reduction, reduce
 
 ESTIMATE_KEY = "logp_estimate"  # batch[ESTIMATE_KEY]: (B,) log p̂_a, −inf where no sample was right
 
 
-class DCOApprox:
+class DCOApprox(ThresholdRule):
     """F(n, p̂_a) × CE on the reference solution; keeps examples with p̂_a < threshold.
 
     The estimate arrives in the batch, so this class is pure math: it never samples or grades.
+    The reference code (refine/training/train.py:593-599): per-token-mean CE × f(p̂_a, N), keep
+    p̂_a < --threshold (filter_samples.py:514, default 0.1 at arg_parser.py:273) — here
+    reduction=token_mean, factor=reference, threshold=0.1.
     """
 
     name = "dco_approx"
 
-    def __init__(self, n: float = 64, threshold: float = 0.2):
+    def __init__(self, n: float = 64, threshold: float = 0.1, reduction: str = "sum", factor: str = "exact"):
         self.n = check_budget("n", n)
+        self.reduction, self.factor = Reduction.parse(reduction), Factor.parse(factor)
         if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold <= 1:
             raise ValueError(f"threshold must be in (0, 1] (keep examples with p̂_a < threshold), got {threshold!r}")
         self.threshold = float(threshold)
@@ -44,9 +48,9 @@ class DCOApprox:
             raise KeyError(f'DCOApprox needs batch["{ESTIMATE_KEY}"] (log p̂_a); it is filled by '
                            "src.rollouts.pass_rate.PassRateRollout, which objective=dco_approx configures")
         logp_estimate = batch[ESTIMATE_KEY].to(device=logp.device, dtype=torch.float64)
-        detached_factor = confidence_factor(logp_estimate, self.n)
-        kept = self.keeps(logp_estimate)
-        losses = torch.where(kept, detached_factor * -logp.to(torch.float64), 0.0)
+        detached_factor = self.factor(logp_estimate, self.n)
+        kept = self.keeps(logp_estimate) if self.loss_applies_threshold else torch.ones_like(detached_factor, dtype=torch.bool)
+        losses = torch.where(kept, reduce(detached_factor * -logp.to(torch.float64), batch, self.reduction), 0.0)
         return ObjectiveOutput(
             losses=losses,
             logp=logp.detach().to(torch.float64),

@@ -37,6 +37,8 @@ class RefillCallback(pl.Callback):
                      pl_module.objective.name, sampler.refill.value)
             sampler.refill = Refill.OFF
         sampler.keeps = keeps
+        if sampler.refill.active:  # the ε-rule is applied once: where the sampler decides
+            pl_module.objective.leave_threshold_to_sampler()
         sampler.scorer = lambda indices: pl_module.score(
             pl_module.transfer_batch_to_device(datamodule.collate_indices(indices), pl_module.device, 0))
 
