@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from src.data.records import utf8_lines
+
 PROMPT_TEMPLATE = "[GOAL]\n{state}\n[PROOFSTEP]\n"
 
 
@@ -65,22 +67,21 @@ def _field(record: dict, key: str, where: str, kind: type = str):
 
 
 def _jsonl(path: Path) -> Iterator[tuple[str, dict]]:
-    with open(path, encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                yield where, json.loads(line)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{where}: invalid JSON ({error.msg})") from None
+    for number, line in utf8_lines(Path(path)):
+        if not line.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            yield where, json.loads(line)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{where}: invalid JSON ({error.msg})") from None
 
 
 def read_leandojo_theorems(path: str | Path) -> list[TacticPair]:
     """All traced tactic steps of a LeanDojo Benchmark 4 split file, in file order."""
     path = Path(path)
     try:
-        theorems = json.loads(path.read_text(encoding="utf-8"))
+        theorems = json.loads("".join(line for _, line in utf8_lines(path)))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}:{error.lineno}: invalid JSON ({error.msg})") from None
     if not isinstance(theorems, list):

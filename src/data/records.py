@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 
@@ -74,19 +74,30 @@ def read_math_jsonl(path: str | os.PathLike) -> list[MathRecord]:
     return [MathRecord.from_dict(row, where=f"{path}:{number}") for number, row in _numbered_rows(path)]
 
 
+def utf8_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line; a byte that is not UTF-8 is an error naming file:line:column."""
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DataFormatError(
+                    f"{path}:{number}: not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1}); "
+                    "re-save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)") from None
+
+
 def _numbered_rows(path: Path) -> list[tuple[int, dict]]:
     rows = []
-    with path.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataFormatError(f"{path}:{number}: malformed JSON ({error.msg})") from None
-            if not isinstance(row, dict):
-                raise DataFormatError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-            rows.append((number, row))
+    for number, line in utf8_lines(path):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as error:
+            raise DataFormatError(f"{path}:{number}: malformed JSON ({error.msg})") from None
+        if not isinstance(row, dict):
+            raise DataFormatError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+        rows.append((number, row))
     if not rows:
         raise DataFormatError(f"{path}: no records (the file is empty)")
     return rows

@@ -20,7 +20,7 @@ import re
 import subprocess
 import sys
 from concurrent.futures import Future, ThreadPoolExecutor
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from fractions import Fraction
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -87,11 +87,14 @@ def normalize_answer(answer: str) -> str:
 
 
 def _canonical_number(s: str) -> str:
+    digits = s.replace(",", "")
+    # exact at any length: the default context rounds to 28 digits and overflows past 999999 of them
+    exact = Context(prec=max(28, len(digits)), Emax=MAX_EMAX, Emin=MIN_EMIN)
     try:
-        value = Decimal(s.replace(",", ""))
+        value = Decimal(digits)
     except InvalidOperation:  # "", "-", "."
         return s
-    text = format(value.normalize(), "f")
+    text = format(value.normalize(exact), "f")
     return "0" if text in ("-0", "0") else text
 
 

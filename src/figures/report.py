@@ -33,8 +33,8 @@ def report_function(spec: Mapping, key: str):
 
 
 def draw_report(root: str | Path, spec: Mapping | None = None) -> Path:
-    """Write `<root>/report.md` (and its figures) from the runs under `root`; runs that did not complete
-    are listed at the end, with their status."""
+    """Write `<root>/report.md` (and its figures) from the runs under `root`; every run that did not
+    complete (or never started) is listed at the end, with its status and reason."""
     root, spec = Path(root), spec or DEFAULT
     done, unfinished = find_runs(root)
     done = [run for run in done if run.metrics()]
@@ -52,5 +52,5 @@ def draw_report(root: str | Path, spec: Mapping | None = None) -> Path:
 def runs_left_out(root: Path, runs: list[RunDir]) -> str:
     if not runs:
         return ""
-    lines = "".join(f"- `{run.path.relative_to(root)}`: {run.meta().get('status', 'no status')}\n" for run in runs)
+    lines = "".join(f"- `{run.path.relative_to(root)}`: {run.status}\n" for run in runs)
     return "\n## Runs left out (not completed)\n\n" + lines

@@ -2,8 +2,8 @@
 (composed in conf/callbacks/; W&B media in conf/logger/wandb.yaml)."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
+import math
 
 import lightning.pytorch as pl
 from lightning.pytorch.utilities import rank_zero_only
@@ -62,8 +62,23 @@ class RefillCallback(pl.Callback):
                                 "refill/carried": float(len(sampler.carry))})
 
 
+class Diverged(Exception):
+    pass
+
+
+class StopOnNonFinite(pl.Callback):
+    """Stops training at the first step whose loss is NaN or inf (the run is then `diverged`)."""
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        loss = outputs["loss"] if isinstance(outputs, dict) else outputs
+        if loss is not None and not math.isfinite(float(loss)):
+            raise Diverged(f"training loss is {float(loss)} at step {trainer.global_step} "
+                           f"(epoch {trainer.current_epoch + 1}, batch {batch_idx})")
+
+
 class RunRecorder(pl.Callback):
-    """Writes each epoch's evaluation to the run folder (atomically) and redraws the run's curves."""
+    """Writes each epoch's evaluation to the run folder (atomically) and redraws the run's curves
+    (the run's status is decided by src/run/train.py when the loop ends)."""
 
     def __init__(self, run_dir: str):
         self.run = RunDir(run_dir)
@@ -82,11 +97,6 @@ class RunRecorder(pl.Callback):
         pl_module.last_evaluation = None
         draw_run_curves(self.run)
         print(format_epoch(metrics))
-
-    @rank_zero_only
-    def on_fit_end(self, trainer, pl_module) -> None:
-        if not trainer.interrupted:
-            self.run.update_meta(status="completed", finished=dt.datetime.now().isoformat(timespec="seconds"))
 
 
 def format_epoch(metrics: dict) -> str:

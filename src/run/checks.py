@@ -1,18 +1,68 @@
-"""Checks of a composed config that Hydra's own schema cannot express, run before any folder exists.
+"""Checks of a composed config, run before any folder exists.
 
 `ConfigChecks` is a Hydra callback (conf/config.yaml, hydra.callbacks.checks): its `on_run_start` /
 `on_multirun_start` run before the run or sweep folder is created, so a config that cannot run fails
-with a message and leaves nothing behind. Hydra turns a callback's exceptions into warnings, so a
-failed check exits (SystemExit) instead.
+with a message naming the key, the value and what is accepted, and leaves nothing behind. Hydra turns
+a callback's exceptions into warnings, so a failed check exits (SystemExit) instead.
+
+The objective is checked by building it (its constructor owns its ranges: src/objectives/); the other
+groups by the value rules in `RULES`; a MATH `data.path` must hold a split pair (`check_data`). A
+sweep checks every combination of its sweep values.
 """
 from __future__ import annotations
 
+import itertools
+import math
+from typing import Any, Callable
+
 from hydra.experimental.callback import Callback
-from omegaconf import DictConfig
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf, open_dict
 
 from src.data.sources import resolve_source, split_files
 
 KINDS = ("math_direct", "math_cot", "proofs")
+
+
+def _int_at_least(low: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _positive_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
+
+
+def _refill_mode(v: Any) -> bool:
+    from src.data.refill import Refill
+
+    return v in {mode.value for mode in Refill}
+
+
+# key → (rule, what is accepted). A key absent from the config (another evaluator or data module) is skipped.
+RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "trainer.max_epochs": (_int_at_least(1), "an integer >= 1"),
+    "trainer.limit_train_batches": (lambda v: v is None or (_positive_number(v) and (isinstance(v, int) or v <= 1)),
+                                    "null, an integer >= 1 or a fraction in (0, 1]"),
+    "data.batch_size": (_int_at_least(1), "an integer >= 1"),
+    "data.eval_batch_size": (_int_at_least(1), "an integer >= 1"),
+    "data.eval_problems": (lambda v: v is None or _int_at_least(1)(v), "null (all) or an integer >= 1"),
+    "data.eval_train_problems": (_int_at_least(0), "an integer >= 0 (0: off)"),
+    "data.refill": (_refill_mode, "one of off | exact | cached (src/data/refill.py)"),
+    "data.prompt_format": (lambda v: v in ("direct", "cot"), "direct | cot"),
+    "data.source": (lambda v: v in ("auto", "path", "hub", "builtin", "leandojo"),
+                    "auto | path | hub | builtin (math), builtin | leandojo (proofs)"),
+    "data.max_target_tokens": (_int_at_least(1), "an integer >= 1"),
+    "data.max_prompt_tokens": (_int_at_least(1), "an integer >= 1"),
+    "evaluation.grading_timeout": (_positive_number, "a number of seconds > 0"),
+    "evaluation.samples_per_problem": (_int_at_least(0), "an integer >= 0 (0: off)"),
+    "evaluation.coverage_ns": (lambda v: bool(v) and all(_int_at_least(1)(n) for n in v), "a list of integers >= 1"),
+    "evaluation.sampling.backend": (lambda v: v in ("hf", "vllm"), "hf | vllm"),
+    "evaluation.sampling.temperature": (lambda v: _positive_number(v) or v == 0, "a number >= 0 (0: greedy)"),
+    "evaluation.sampling.top_p": (lambda v: _positive_number(v) and v <= 1, "a number in (0, 1]"),
+    "evaluation.sampling.batch_size": (_int_at_least(1), "an integer >= 1"),
+    "evaluation.sampling.max_new_tokens": (_int_at_least(1), "an integer >= 1"),
+    "evaluation.search.budget": (_int_at_least(1), "an integer >= 1"),
+}
 
 
 def experiment_kind(cfg: DictConfig) -> str:
@@ -34,6 +84,25 @@ def check_scale(cfg: DictConfig) -> None:
         raise ValueError(f"scale={scale.name} does not fit experiment={cfg.experiment_name} ({kind}): {why_not}")
 
 
+def check_values(cfg: DictConfig) -> None:
+    """Every rule of `RULES` whose key is in `cfg`, then the objective's own checks (by building it)."""
+    for key, (accepts, accepted) in RULES.items():
+        if OmegaConf.select(cfg, key, default="<absent>") == "<absent>":
+            continue
+        value = OmegaConf.select(cfg, key)
+        if not accepts(value):
+            raise ValueError(f"{key}={value!r}; accepted: {accepted}")
+    samples, ks = cfg.evaluation.get("samples_per_problem"), cfg.evaluation.get("pass_ks")
+    if samples and ks and max(ks) > samples:
+        raise ValueError(f"evaluation.pass_ks={list(ks)} needs evaluation.samples_per_problem >= {max(ks)} "
+                         f"(got {samples}): pass@k needs at least k samples")
+    try:
+        instantiate(cfg.objective)
+    except Exception as error:  # Hydra wraps the constructor's ValueError; report its own message
+        cause = error.__cause__ or error
+        raise ValueError(f"objective ({cfg.objective._target_}): {cause}") from error
+
+
 def check_data(cfg: DictConfig) -> None:
     """A MATH `data.path` is a folder with a split pair, and no other source would ignore it; scale
     presets with `builtin_data: false` (the paper's) refuse the built-in problems."""
@@ -51,8 +120,31 @@ def check_data(cfg: DictConfig) -> None:
 def check_config(cfg: DictConfig) -> None:
     if cfg.task == "train":
         check_scale(cfg)
+        check_values(cfg)
     if cfg.task in ("train", "evaluate"):
         check_data(cfg)
+
+
+def sweep_configs(config: DictConfig):
+    """The task config of every job of a sweep (Hydra's basic sweeper syntax: `key=a,b,c`), so values
+    that only a sweep sets are checked before the sweep folder exists."""
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.types import RunMode
+
+    parser = OverridesParser.create()
+    command_line = parser.parse_overrides(list(config.hydra.overrides.task))
+    given = {o.get_key_element() for o in command_line}
+    params = config.hydra.get("sweeper", {}).get("params") or {}  # an experiment's own sweep
+    overrides = parser.parse_overrides([f"{k}={v}" for k, v in params.items() if k not in given]) + command_line
+    axes = [[f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()] if o.is_sweep_override()
+            else [o.input_line] for o in overrides]
+    if all(len(axis) == 1 for axis in axes):
+        yield config
+        return
+    loader = GlobalHydra.instance().config_loader()
+    for combination in itertools.product(*axes):
+        yield loader.load_configuration(config.hydra.job.config_name, list(combination), RunMode.RUN)
 
 
 def exit_on_error(check, config: DictConfig) -> None:
@@ -80,4 +172,6 @@ class ConfigChecks(Callback):
         exit_on_error(check_launch, config)
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
-        exit_on_error(check_launch, config)
+        for job in sweep_configs(config):
+            with open_dict(job):
+                exit_on_error(check_launch, job)

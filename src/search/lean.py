@@ -9,9 +9,16 @@ A statement is compiled once with `sorry` as its proof; the REPL hands back the 
 and each tactic then runs as a `ProofStep` on a state id. A step that closes every goal counts as a
 proof only if Lean reports the proof `Completed` (so `sorry` or `admit` never prove anything).
 The header (imports, options) is compiled once per environment and reused.
+
+Inputs read from data files never reach the REPL unchecked (`check_header`, `check_statement`,
+`check_tactic`): a header is made of the commands in `HEADER_COMMANDS` only; a statement is one
+`theorem`/`lemma`/`example` declaration; and no input may contain `CODE_RUNNING` — commands and
+tactics that run arbitrary code at elaboration time (`#eval`, `run_cmd`, `run_tac`, IO actions,
+`unsafe`, `@[extern]`/`@[implemented_by]`, new syntax or macros).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from src.search.env import GoalsState, StepResult
@@ -31,6 +38,48 @@ def _lean_interact():
 class LeanState(GoalsState):
     goals: tuple[str, ...]  # pretty-printed goals, as the REPL returns them
     proof_state: int = field(compare=False)  # the REPL's handle for this state
+
+
+HEADER_COMMANDS = ("import", "open", "set_option", "namespace", "section", "noncomputable section", "end",
+                   "universe", "variable")
+DECLARATIONS = ("theorem", "lemma", "example")
+CODE_RUNNING = re.compile(
+    r"#(eval|exec|print|reduce|check|synth|run\w*|command)\b"
+    r"|\b(run_cmd|run_elab|run_meta|run_tac|by_elab|unsafe|initialize|builtin_initialize|extern|implemented_by"
+    r"|macro|macro_rules|elab|elab_rules|syntax|declare_syntax_cat|notation|infix[lr]?|prefix|postfix)\b"
+    r"|\bIO\b|\bIO\.")
+
+
+def _refuse_code(kind: str, text: str) -> None:
+    found = CODE_RUNNING.search(text)
+    if found:
+        raise ValueError(f"Lean {kind} refused: it contains {found.group(0)!r}, which can run code "
+                         f"(src/search/lean.py, CODE_RUNNING): {text.strip()[:80]!r}")
+
+
+def check_header(header: str) -> str:
+    """A header of allowed commands (HEADER_COMMANDS), one per line; comments and blank lines allowed."""
+    for line in header.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("--") and not stripped.startswith(HEADER_COMMANDS):
+            raise ValueError(f"Lean header refused: {stripped[:80]!r} is not one of {list(HEADER_COMMANDS)}")
+    _refuse_code("header", header)
+    return header
+
+
+def check_statement(statement: str) -> str:
+    """One `theorem`/`lemma`/`example` declaration (after an optional doc comment), no code-running input."""
+    code = re.sub(r"^\s*/--.*?-/", "", statement, flags=re.S).lstrip()
+    if not code.startswith(DECLARATIONS):
+        raise ValueError(f"Lean statement refused: it must start with one of {list(DECLARATIONS)}, "
+                         f"got {code[:60]!r}")
+    _refuse_code("statement", statement)
+    return statement
+
+
+def check_tactic(tactic: str) -> str:
+    _refuse_code("tactic", tactic)
+    return tactic
 
 
 def with_sorry(statement: str) -> str:
@@ -60,7 +109,7 @@ class LeanEnv:
         lean_interact = _lean_interact()
         self.Command, self.ProofStep = lean_interact.Command, lean_interact.ProofStep
         self.server = server or lean_interact.LeanServer(config or lean_interact.LeanREPLConfig())
-        self.header = header
+        self.header = check_header(header)
         self.step_options = {"timeout": timeout} if timeout is not None else {}
         self._header_env: int | None = None
 
@@ -77,7 +126,7 @@ class LeanEnv:
         return self._header_env
 
     def start(self, statement: str) -> LeanState:
-        response = self.server.run(self.Command(cmd=with_sorry(statement), env=self._environment()))
+        response = self.server.run(self.Command(cmd=with_sorry(check_statement(statement)), env=self._environment()))
         error = _errors(response)
         if error or len(response.sorries) != 1:
             reason = error or f"expected one `sorry`, found {len(response.sorries)}"
@@ -88,6 +137,10 @@ class LeanEnv:
     def apply(self, state: LeanState, tactic: str, goal: int | None = None) -> StepResult:
         if state.is_done:
             return StepResult(error="no goals to be proved")
+        try:
+            check_tactic(tactic)
+        except ValueError as refused:  # a sampled tactic that could run code fails this step only
+            return StepResult(error=str(refused))
         if goal:  # `on_goal` comes with Batteries/Mathlib
             tactic = f"on_goal {goal + 1} => {tactic}"
         try:
