@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -69,3 +71,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip(f"real data folder {SHARED_DATA} is absent (staged only on project machines)")
     return SHARED_DATA
+
+
+def in_fresh_interpreter(expression: str, hash_seed: str = "12345"):
+    """eval(expression) in a new Python process with another PYTHONHASHSEED, returned as repr."""
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    code = f"import src.data.synthetic as s, src.search.theorems as t; print(repr({expression}))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env,
+                          capture_output=True, text=True, check=True, timeout=120)
+    return done.stdout.strip()

@@ -23,7 +23,8 @@ def hydra_dirs(overrides: list[str], config_name: str = "config") -> tuple[str, 
         cfg = compose(config_name, overrides=overrides, return_hydra_config=True)
     hydra = OmegaConf.to_container(cfg.hydra, resolve=False)
     name = cfg.experiment_name  # ${now:...} resolves only inside a Hydra app
-    return tuple(hydra[kind]["dir"].replace("${experiment_name}", name) for kind in ("run", "sweep"))
+    dirs = (hydra[kind]["dir"].removeprefix("${resume_or:${resume},") for kind in ("run", "sweep"))  # resume= wins
+    return tuple(d.replace("${experiment_name}", name) for d in dirs)
 
 
 @pytest.mark.parametrize("name", DEBUG)

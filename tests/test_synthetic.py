@@ -6,7 +6,8 @@ from collections import Counter, defaultdict
 from fractions import Fraction
 
 import pytest
-from pathlib import Path
+
+from conftest import in_fresh_interpreter
 
 from src.data.math import check_splits, format_cot, normalize_problem
 from src.data.synthetic import FAMILIES, LEVELS, generate_math, main
@@ -173,15 +174,3 @@ def test_place_value_answers_are_the_rounded_or_shifted_number_and_many_need_a_c
         carries += (len(above_n) != len(above_answer)
                     or sum(a != b for a, b in zip(above_n, above_answer)) > 1)
     assert carries / len(train + test) > 0.1  # the errors a copy-but-no-carry model makes are common
-
-
-def in_fresh_interpreter(expression: str, hash_seed: str = "12345"):
-    """eval(expression) in a new Python process with another PYTHONHASHSEED, returned as repr."""
-    import os
-    import subprocess
-    import sys
-    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    code = f"import src.data.synthetic as s, src.search.theorems as t; print(repr({expression}))"
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], env=env,
-                          capture_output=True, text=True, check=True, timeout=120)
-    return done.stdout.strip()

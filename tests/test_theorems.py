@@ -2,6 +2,8 @@
 from collections import Counter
 
 import pytest
+
+from conftest import in_fresh_interpreter
 from pathlib import Path
 
 from src.data.lean import TacticPair
@@ -74,15 +76,3 @@ def test_pairs_of_a_wrong_or_incomplete_proof_are_refused():
 def test_lean_statement():
     theorem = Theorem("t", "p q : Prop\nh : p → q\nhp : p\n⊢ q ∧ ¬p", ())
     assert theorem.to_lean() == "theorem t (p q : Prop) (h : p → q) (hp : p) : q ∧ ¬p := by"
-
-
-def in_fresh_interpreter(expression: str, hash_seed: str = "12345"):
-    """eval(expression) in a new Python process with another PYTHONHASHSEED, returned as repr."""
-    import os
-    import subprocess
-    import sys
-    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-    code = f"import src.data.synthetic as s, src.search.theorems as t; print(repr({expression}))"
-    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], env=env,
-                          capture_output=True, text=True, check=True, timeout=120)
-    return done.stdout.strip()

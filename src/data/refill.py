@@ -19,30 +19,23 @@ hold the same state; each rank then trains on its own contiguous share of every 
 """
 from __future__ import annotations
 
-from enum import Enum
 from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
 
+from src.utils.choices import Choice
 from src.utils.distributed import all_gather_shares, share
 Scorer = Callable[[Sequence[int]], torch.Tensor]
 Keeps = Callable[[torch.Tensor], torch.Tensor]
 
 
-class Refill(str, Enum):
+class Refill(Choice, key="data.refill"):
     """The effective-batch rule (`data.refill`), and what each mode asks of the training loop."""
 
     OFF = "off"
     EXACT = "exact"
     CACHED = "cached"
-
-    @classmethod
-    def parse(cls, value: "str | Refill") -> "Refill":
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"data.refill={value!r}; accepted: {[mode.value for mode in cls]}") from None
 
     @property
     def active(self) -> bool:

@@ -13,11 +13,12 @@ factor F(N, p̂). The authors' code (github.com/allanraventos/refine, commit 31a
 """
 from __future__ import annotations
 
-from enum import Enum
 from typing import Mapping
 
 import torch
 from torch import Tensor
+
+from src.utils.choices import Choice
 
 from .coverage import confidence_factor
 
@@ -25,32 +26,18 @@ from .coverage import confidence_factor
 REFERENCE_SMALL_NP = 0.1
 
 
-class Reduction(str, Enum):
+class Reduction(Choice, key="objective.reduction"):
     """How a sequence's token NLLs become its loss (`objective.reduction`)."""
 
     SUM = "sum"                # −log p̂(y|x), the paper's formulas
     TOKEN_MEAN = "token_mean"  # −log p̂(y|x) / T, the reference code (NCO.py:143)
 
-    @classmethod
-    def parse(cls, value: "str | Reduction") -> "Reduction":
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"objective.reduction={value!r}; accepted: {[m.value for m in cls]}") from None
 
-
-class Factor(str, Enum):
+class Factor(Choice, key="objective.factor"):
     """Which confidence factor weighs the CE gradient (`objective.factor`)."""
 
     EXACT = "exact"          # F(N, p̂) = N p̂ (1 − p̂)^(N−1) / (1 − (1 − p̂)^N), src.objectives.coverage
     REFERENCE = "reference"  # the reference code's f: a Padé-like ratio where N·p̂ < 0.1 (NCO.py:5-14)
-
-    @classmethod
-    def parse(cls, value: "str | Factor") -> "Factor":
-        try:
-            return cls(value)
-        except ValueError:
-            raise ValueError(f"objective.factor={value!r}; accepted: {[m.value for m in cls]}") from None
 
     def __call__(self, logp: Tensor | float, n: float) -> Tensor:
         """F(n, p̂) from log p̂ under this mode (detach logp to use it as a weight)."""
