@@ -23,9 +23,9 @@ def test_both_tables_show_each_runs_confident_shares_per_epoch(tmp_path):
     dco = write_run(tmp_path, "dco", {"name": "dco", "n": 256}, [
         {"confident_fraction": 0.05, "confident_wrong_fraction": 0.01}, None])  # epoch 2: not recorded
     table = comparison_table([ce, dco], ns=("1",))
-    assert "| CE | 2 | 10.0 | – | – | 30.0 | 12.0 |" in table
-    assert "| DCO N'=256 | 1 | 10.0 | – | – | 5.0 | 1.0 |" in table
-    assert "| DCO N'=256 | 2 | 10.0 | – | – | – | – |" in table
+    assert "| CE | 2 | – / 10.0 / – | – | – | 30.0 | 12.0 |" in table  # pass@1 as a / b / c: only b recorded
+    assert "| DCO N'=256 | 1 | – / 10.0 / – | – | – | 5.0 | 1.0 |" in table
+    assert "| DCO N'=256 | 2 | – / 10.0 / – | – | – | – | – |" in table
     side_by_side = confident_by_run_table([ce, dco])
     assert "| 1 | 10.0 / 4.0 | 5.0 / 1.0 |" in side_by_side
     assert "| 2 | 30.0 / 12.0 | – |" in side_by_side
