@@ -27,6 +27,8 @@ def test_every_sweep_member_composes_with_its_rollout(tmp_path, scale, objective
     assert type(rollout).__name__ == ROLLOUTS[objective]
     if objective.startswith("dco_approx"):
         assert cfg.data.refill == "exact" and rollout.samples == SCALES[scale]
+    if scale == "paper_cot":  # the hub's base model is the start, not the laptop-scale warm start
+        assert cfg.model.pretrained == "meta-llama/Meta-Llama-3-8B"
 
 
 def test_the_warm_start_is_plain_cross_entropy_from_scratch(tmp_path):
