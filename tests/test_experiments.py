@@ -27,7 +27,7 @@ def test_theory_experiments_draw_without_training(tmp_path, name):
 @pytest.mark.slow
 def test_table1(tmp_path):
     report = run_experiment("table1_ce_epochs", tmp_path, "trainer.max_epochs=2")
-    (run,) = find_runs(tmp_path)
+    (run,), _ = find_runs(tmp_path)  # (completed, not completed)
     for m in run.metrics():  # our numbers, every epoch, as the run recorded them
         assert f"| {m['epoch']} | " + " | ".join(cell(m["test"], n) for n in ("1", "16", "256", "4096")) in report
     assert (tmp_path / "table1.png").exists()
