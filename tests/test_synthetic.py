@@ -10,10 +10,10 @@ import pytest
 from conftest import in_fresh_interpreter
 
 from src.data.math import check_splits, format_cot, normalize_problem
-from src.data.synthetic import FAMILIES, LEVELS, generate_math, main
+from src.data.synthetic import DEFAULT_FAMILIES, FAMILIES, LEVELS, generate_math, main
 from src.data.answers import extract_boxed
 
-N_CELLS = len(FAMILIES) * len(LEVELS)
+N_CELLS = len(DEFAULT_FAMILIES) * len(LEVELS)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,8 @@ def test_train_and_test_are_disjoint(splits):
 def test_every_family_level_cell_is_present_and_balanced(splits):
     for split, per_cell in zip(splits, (20, 4)):
         cells = Counter((family(r), r.level) for r in split)
-        assert cells == {(f, level): per_cell for f in FAMILIES for level in LEVELS}
-        assert {r.subject for r in split} == {subject for subject, _ in FAMILIES.values()}
+        assert cells == {(f, level): per_cell for f in DEFAULT_FAMILIES for level in LEVELS}
+        assert {r.subject for r in split} == {FAMILIES[f][0] for f in DEFAULT_FAMILIES}
 
 
 def test_answer_is_the_last_boxed_content_of_the_solution(splits):
