@@ -30,17 +30,13 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from omegaconf import OmegaConf  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from src.data.math import format_direct  # noqa: E402
-from src.data.synthetic import generate_math  # noqa: E402
-from src.data.tokenized import collate, tokenize_pairs  # noqa: E402
-from src.models.factory import build_model  # noqa: E402
-from src.models.tokenizer import train_bpe_tokenizer  # noqa: E402
+from tiny_task import untrained_sampling_task  # noqa: E402
 from src.sampling import SamplingConfig  # noqa: E402
 from src.sampling.hf import HFSampler  # noqa: E402
 
-TINY = ROOT / "conf" / "model" / "tiny.yaml"
 
 
 def parse_args() -> argparse.Namespace:
@@ -91,12 +87,7 @@ def load_sampler_class(path: str):
 
 
 def sampler_vs_generate(args) -> list[tuple]:
-    torch.manual_seed(0)
-    train, test = generate_math(n_train=400, n_test=args.prompts, seed=0)
-    tokenizer = train_bpe_tokenizer([t for r in train for t in format_direct(r)], vocab_size=1024)
-    tiny = OmegaConf.load(TINY)
-    model = build_model(tokenizer, architecture=OmegaConf.to_container(tiny.architecture)).eval()
-    batch = collate(tokenize_pairs([format_direct(r) for r in test], tokenizer, 96, 8), tokenizer.pad_token_id)
+    model, tokenizer, batch = untrained_sampling_task(format_direct, args.prompts)
     short_ids, short_mask = batch["prompt_ids"], batch["prompt_mask"]
     # long prompts: each short prompt behind a 96-token preamble of its own tokens
     pad = 96 - short_ids.shape[1]

@@ -18,16 +18,11 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from memory import PeakMemory  # noqa: E402
-from omegaconf import OmegaConf  # noqa: E402
 
 from src.data.math import format_cot  # noqa: E402
-from src.data.synthetic import generate_math  # noqa: E402
-from src.data.tokenized import collate, tokenize_pairs  # noqa: E402
+from tiny_task import untrained_sampling_task  # noqa: E402
 from src.sampling import SamplingConfig, make_sampler  # noqa: E402
-from src.models.factory import build_model  # noqa: E402
-from src.models.tokenizer import train_bpe_tokenizer  # noqa: E402
 
-TINY = Path(__file__).resolve().parents[1] / "conf" / "model" / "tiny.yaml"
 
 
 def parse_args() -> argparse.Namespace:
@@ -52,12 +47,7 @@ def timed(fn) -> tuple[float, list, float]:
 def main() -> None:
     args = parse_args()
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    train, test = generate_math(n_train=400, n_test=args.prompts, seed=0)
-    tokenizer = train_bpe_tokenizer([text for r in train for text in format_cot(r)], vocab_size=1024)
-    tiny = OmegaConf.load(TINY)
-    model = build_model(tokenizer, architecture=OmegaConf.to_container(tiny.architecture)).eval()
-    batch = collate(tokenize_pairs([format_cot(r) for r in test], tokenizer, 96, 8), tokenizer.pad_token_id)
+    model, tokenizer, batch = untrained_sampling_task(format_cot, args.prompts)
     sampler = make_sampler(model, tokenizer, SamplingConfig(max_new_tokens=args.max_new_tokens, batch_size=1024))
     ids, mask = batch["prompt_ids"], batch["prompt_mask"]
 

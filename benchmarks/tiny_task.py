@@ -67,3 +67,16 @@ def train_steps(task: TinyTask, objective, steps: int, batch_size: int, lr: floa
             done += 1
             if done == steps:
                 return
+
+
+def untrained_sampling_task(format_record, n_prompts: int) -> tuple[PreTrainedModel, PreTrainedTokenizerBase, dict]:
+    """An untrained tiny Llama (conf/model/tiny.yaml), a BPE trained on 400 built-in problems in
+    `format_record`'s format, and a `collate` batch of `n_prompts` held-out prompts: what the sampling
+    benchmarks time."""
+    torch.manual_seed(0)
+    train, test = generate_math(n_train=400, n_test=n_prompts, seed=0)
+    tokenizer = train_bpe_tokenizer([text for r in train for text in format_record(r)], vocab_size=1024)
+    model = build_model(tokenizer, architecture=OmegaConf.to_container(OmegaConf.load(TINY).architecture)).eval()
+    batch = collate(tokenize_pairs([format_record(r) for r in test], tokenizer, MAX_PROMPT_TOKENS, 8),
+                    tokenizer.pad_token_id)
+    return model, tokenizer, batch
