@@ -99,3 +99,59 @@ def test_shared_prompt_samples_equal_those_of_a_repeated_cache(tiny_lm):
     torch.manual_seed(3)
     b = repeated.sample(ids, mask, 5)
     assert a == b and len({tuple(s) for row in a for s in row}) > 3  # real, distinct samples
+
+
+@pytest.mark.parametrize("shared_prefix, temperature", [(True, 1.0), (False, 1.0), (True, 0.7)])
+def test_sampled_logp_equals_a_teacher_forced_forward_pass(tiny_lm, shared_prefix, temperature):
+    """The log p̂ the sampler reads off its own decoding is the model's untempered log-probability of
+    the emitted tokens (EOS counted when produced), as one plain forward pass over prompt + completion
+    computes it."""
+    model, tokenizer, ids, mask = tiny_lm
+    sampler = HFSampler(model, tokenizer, SamplingConfig(max_new_tokens=6, temperature=temperature))
+    sampler.shared_prefix = shared_prefix
+    model.lm_head.weight.data[2] += 2.0  # EOS likely enough that some samples stop early, others run out
+    try:
+        torch.manual_seed(5)
+        completions, logps = sampler.sample_with_logp(ids, mask, 8)
+        stopped = 0
+        for prompt, row_mask, row, row_logp in zip(ids, mask, completions, logps):
+            prompt = prompt[row_mask.bool()].tolist()
+            for tokens, logp in zip(row, row_logp):
+                target = tokens + [2] if len(tokens) < 6 else tokens
+                stopped += len(tokens) < 6
+                full = torch.tensor([prompt + target])
+                with torch.no_grad():
+                    log_probs = model(input_ids=full).logits[0, len(prompt) - 1:-1].double().log_softmax(-1)
+                expected = float(log_probs.gather(-1, torch.tensor(target)[:, None]).sum())
+                assert logp == pytest.approx(expected, abs=1e-4)
+        assert 0 < stopped < 24
+    finally:
+        model.lm_head.weight.data[2] -= 2.0
+
+
+def test_prompts_whose_samples_all_ended_are_dropped_without_changing_any_draw(tiny_lm, monkeypatch):
+    """With EOS likely, prompts finish at different steps: the shared-prefix path drops finished prompts
+    from the batch (fewer rows per forward pass) and still gives the repeated-cache path's exact tokens
+    and log p̂ (one uniform per original row at every step)."""
+    model, tokenizer, ids, mask = tiny_lm
+    forwarded_rows = []
+    model.lm_head.weight.data[2] += 5.0
+    hook = model.register_forward_pre_hook(lambda module, args, kwargs: forwarded_rows.append(
+        len(kwargs["input_ids"])), with_kwargs=True)
+    try:
+        results = []
+        for shared in (True, False):
+            sampler = HFSampler(model, tokenizer, SamplingConfig(max_new_tokens=12))
+            sampler.shared_prefix = shared
+            forwarded_rows.clear()
+            torch.manual_seed(11)
+            results.append((sampler.sample_with_logp(ids, mask, 4), list(forwarded_rows)))
+    finally:
+        hook.remove()
+        model.lm_head.weight.data[2] -= 5.0
+    (shared_out, shared_rows), (repeated_out, repeated_rows) = results
+    assert shared_out[0] == repeated_out[0]
+    assert sum(shared_out[1], []) == pytest.approx(sum(repeated_out[1], []), abs=1e-5)
+    lengths = [max(len(c) for c in row) for row in shared_out[0]]
+    assert len(set(lengths)) > 1, "the prompts should end at different steps"
+    assert set(repeated_rows[1:]) == {12} and min(shared_rows[1:]) < 12  # prefill is row 0; decoding steps follow

@@ -35,7 +35,7 @@ class EvaluationConfig:
     samples_per_problem: int = 64  # n for sampled pass@N; 0 turns sampling off
     pass_ks: list[int] = field(default_factory=lambda: [1, 4, 16, 64])
     greedy: bool = True
-    answer_class: bool = True  # teacher-force every distinct sampled completion (estimate c)
+    answer_class: bool = True  # log p̂ of every distinct sampled completion (estimate c)
     answer_format: str = "direct"
     grading_timeout: float = 5.0
     grading_workers: int | str = "auto"  # math-verify processes (src/utils/threads.py)
@@ -87,38 +87,45 @@ class MathEvaluator:
 
     def _generate(self, module, batch: dict, rows: list[dict]) -> None:
         sampler = make_sampler(module.model, module.tokenizer, self.sampling)
-        fmt, tokenizer = self.config.answer_format, module.tokenizer
+        fmt, eos, budget = self.config.answer_format, module.tokenizer.eos_token_id, self.sampling.max_new_tokens
         prompts = [ids[m.bool()].tolist() for ids, m in zip(batch["prompt_ids"], batch["prompt_mask"])]
-        eos, budget, chunk = tokenizer.eos_token_id, self.sampling.max_new_tokens, len(prompts)
+        sample = self._sampled_with_logp(module, sampler, prompts)
         if self.config.greedy:
-            greedy = sampler.sample(batch["prompt_ids"], batch["prompt_mask"], 1, greedy=True)
             # log p̂ of what greedy decoding emitted: EOS only when it stopped on one
-            greedy_logp = score_targets(module, prompts, [completion_target(g[0], eos, budget) for g in greedy], chunk)
-            for r, g, lp in zip(rows, greedy, greedy_logp):
+            greedy, greedy_logp = sample(batch, 1, greedy=True)
+            for r, g, [lp] in zip(rows, greedy, greedy_logp):
                 r["greedy_answer"] = extract_answer(sampler.decode(g[0]), fmt)
                 r["greedy_logp"] = lp
                 r["greedy_stopped"] = len(g[0]) < budget
         if self.config.samples_per_problem:
-            samples = sampler.sample(batch["prompt_ids"], batch["prompt_mask"], self.config.samples_per_problem)
-            for r, s in zip(rows, samples):
+            samples, logps = sample(batch, self.config.samples_per_problem)
+            references = [ids[m.bool()].tolist() for ids, m in zip(batch["input_ids"], batch["target_mask"])]
+            for r, s, lp, ref in zip(rows, samples, logps, references):
                 r["samples"] = [extract_answer(sampler.decode(ids), fmt) for ids in s]
-            if self.config.answer_class:
-                self._score_distinct(module, sampler, batch, prompts, samples, rows)
+                if self.config.answer_class:  # every distinct completion other than the reference, with its log p̂
+                    targets, order = distinct_completions(s, eos, budget, ref)
+                    first = {d: j for j, d in reversed(list(enumerate(order)))}  # a sample spelling each target
+                    r["distinct"] = [[extract_answer(sampler.decode(t), fmt), lp[first[i]]]
+                                     for i, t in enumerate(targets)]
 
-    def _score_distinct(self, module, sampler, batch: dict, prompts: list, samples: list, rows: list[dict]) -> None:
-        """row["distinct"]: [answer, log p̂] of every distinct sampled completion that is not the
-        reference's tokens (src/evaluation/answer_class.py), for the answer-class coverage."""
+    def _sampled_with_logp(self, module, sampler, prompts: list):
+        """(batch, n, greedy) → (completions, their log p̂): the sampler's own, when it reads them off the
+        decoding (HFSampler); else teacher-forced by the training model (e.g. vLLM, whose engine may run
+        in another precision)."""
+        if hasattr(sampler, "sample_with_logp"):
+            return lambda batch, n, greedy=False: sampler.sample_with_logp(
+                batch["prompt_ids"], batch["prompt_mask"], n, greedy)
+
         eos, budget = module.tokenizer.eos_token_id, self.sampling.max_new_tokens
-        references = [ids[m.bool()].tolist() for ids, m in zip(batch["input_ids"], batch["target_mask"])]
-        pairs, owners = [], []
-        for b, (s, ref) in enumerate(zip(samples, references)):
-            targets, _ = distinct_completions(s, eos, budget, ref)
-            pairs += [(prompts[b], t) for t in targets]
-            owners += [b] * len(targets)
-            rows[b]["distinct"] = []
-        logps = score_targets(module, [p for p, _ in pairs], [t for _, t in pairs], max(1, self.sampling.batch_size))
-        for b, (_, target), lp in zip(owners, pairs, logps):
-            rows[b]["distinct"].append([extract_answer(sampler.decode(target), self.config.answer_format), lp])
+
+        def sample(batch, n, greedy=False):
+            completions = sampler.sample(batch["prompt_ids"], batch["prompt_mask"], n, greedy)
+            pairs = [(b, tuple(completion_target(c, eos, budget))) for b, cs in enumerate(completions) for c in cs]
+            unique = list(dict.fromkeys(pairs))  # each distinct completion of a prompt is scored once
+            scored = dict(zip(unique, score_targets(module, [prompts[b] for b, _ in unique], [t for _, t in unique],
+                                                    self.sampling.batch_size)))
+            return completions, [[scored[pair] for pair in pairs[i * n:(i + 1) * n]] for i in range(len(completions))]
+        return sample
 
     def finish(self, module) -> tuple[dict, list[dict]]:
         """(metrics, per-problem rows of the held-out problems) for the epoch just evaluated; rows

@@ -54,6 +54,14 @@ class SharedPrefixState:
         self.prefix_bias = torch.zeros(prompt_mask.shape, dtype=keys.dtype, device=keys.device).masked_fill(
             ~prompt_mask.bool(), torch.finfo(keys.dtype).min)[:, None, None, :]
 
+    def keep(self, prompts: torch.Tensor) -> None:
+        """Go on with the prompts where the boolean `prompts` (P,) is true (and their n samples) only."""
+        rows = prompts.repeat_interleave(self.n)
+        self.prefix = [(k[prompts], v[prompts]) for k, v in self.prefix]
+        self.keys = [k[rows] for k in self.keys]
+        self.values = [v[rows] for v in self.values]
+        self.prefix_bias = self.prefix_bias[prompts]
+
     def append(self, layer: int, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Store this step's key/value of `layer` (rows·n, kv heads, 1, d); the sample's so far."""
         t = self.length[layer]
