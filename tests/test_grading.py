@@ -253,3 +253,18 @@ def test_background_grading_over_several_workers_gives_the_same_verdicts():
         assert grade_many(preds, golds) == [expected for _, _, expected in PAIRS]
     finally:
         set_grading_workers(1)
+
+
+def test_the_strict_grader_takes_equal_normalised_strings_and_numbers_only():
+    """`evaluation.grader=strict` is the reference code's rule: equal normalised strings (and equal plain
+    numbers) pass, everything math-verify would have to judge fails — junk with the right value inside
+    too, which the default grader accepts."""
+    from src.evaluation.grading import Grader
+    junk = " \\frac{5 8}{ance}\\24}{ 10"
+    pairs = [(" 10", "10", True, True), ("1/2", "\\frac{1}{2}", True, True), ("0.50", "\\frac12", True, True),
+             ("\\sqrt{4}", "2", False, True), (junk, "10", False, True), ("11", "10", False, False)]
+    preds, golds = [p for p, *_ in pairs], [g for _, g, *_ in pairs]
+    assert grade_many(preds, golds, grader=Grader.STRICT) == [strict for *_, strict, _ in pairs]
+    assert grade_many(preds, golds) == [equivalent for *_, equivalent in pairs]
+    with pytest.raises(ValueError, match=r"evaluation.grader='loose'; accepted: \['equivalent', 'strict'\]"):
+        Grader.parse("loose")

@@ -113,6 +113,7 @@ def test_a_run_with_missing_epochs_is_failed_not_completed(tmp_path, monkeypatch
     ("trainer.max_epochs=0", "trainer.max_epochs=0; accepted: an integer >= 1"),
     ("data.eval_problems=0", "data.eval_problems=0; accepted: null"),
     ("evaluation.grading_timeout=0", "evaluation.grading_timeout=0; accepted: a number of seconds > 0"),
+    ("evaluation.grader=loose", "evaluation.grader='loose'; accepted: equivalent | strict"),
     ("evaluation.sampling.top_p=0", "evaluation.sampling.top_p=0; accepted"),
     ("evaluation.pass_ks=[1,64]", "needs evaluation.samples_per_problem >= 64"),
 ])

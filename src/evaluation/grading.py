@@ -1,5 +1,11 @@
 """Grading MATH answers: extract the boxed answer, normalise it, judge equivalence.
 
+Two graders (`evaluation.grader`): `strict` accepts equal normalised strings and equal plain numbers
+only — the reference code's rule (normalised boxed-string equality); `equivalent` (default) also asks
+math-verify, so that every correct spelling counts, but math-verify also finds the right value inside
+junk (`" \\frac{5 8}{ance}\\24}{ 10"` for 10), which inflates the pass rates of weak models
+(docs/fidelity.md).
+
 Equivalence is decided in two steps. Equal normalised strings are accepted at once (Hendrycks /
 Minerva-style normalisation, no sympy), two plain numbers are compared exactly, and a prediction with
 nothing to read as a value is rejected (the gate in `_fast_verdict`). Everything else goes to
@@ -26,6 +32,12 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from src.data.answers import extract_boxed
+from src.utils.choices import Choice
+
+
+class Grader(Choice, key="evaluation.grader"):
+    EQUIVALENT = "equivalent"  # normalised strings, exact numbers, then math-verify
+    STRICT = "strict"          # normalised strings and exact numbers only (the reference code's rule)
 
 # ----------------------------------------------------------------------------- normalisation
 
@@ -101,18 +113,19 @@ def _canonical_number(s: str) -> str:
 # ----------------------------------------------------------------------------- equivalence
 
 
-def is_equivalent(pred: str | None, gold: str, timeout: float = 5.0) -> bool:
+def is_equivalent(pred: str | None, gold: str, timeout: float = 5.0, grader: Grader = Grader.EQUIVALENT) -> bool:
     """Whether a predicted final answer equals the reference one (see the module docstring)."""
-    return grade_many([pred], [gold], timeout)[0]
+    return grade_many([pred], [gold], timeout, grader)[0]
 
 
-def grade_many(preds: list[str | None], golds: list[str], timeout: float = 5.0) -> list[bool]:
+def grade_many(preds: list[str | None], golds: list[str], timeout: float = 5.0,
+               grader: Grader = Grader.EQUIVALENT) -> list[bool]:
     """`is_equivalent` for many pairs: string fast path and gate, then one math-verify call per
     distinct remaining pair (shared with pairs `prefetch` already sent). A missing prediction (None,
     e.g. no box) is never correct."""
     if len(preds) != len(golds):
         raise ValueError(f"grade_many: {len(preds)} predictions but {len(golds)} references")
-    verdicts = prefetch(preds, golds, timeout)
+    verdicts = prefetch(preds, golds, timeout, grader)
     for future in _in_flight:
         future.result()
     _in_flight.clear()
@@ -123,11 +136,15 @@ def grade_many(preds: list[str | None], golds: list[str], timeout: float = 5.0) 
     return result
 
 
-def prefetch(preds: list[str | None], golds: list[str], timeout: float = 5.0) -> list[bool | None]:
+def prefetch(preds: list[str | None], golds: list[str], timeout: float = 5.0,
+             grader: Grader = Grader.EQUIVALENT) -> list[bool | None]:
     """Start math-verify in the background on the pairs the fast path cannot settle (so that the
-    caller can sample the next batch meanwhile); returns the fast verdicts (None: math-verify's)."""
+    caller can sample the next batch meanwhile); returns the fast verdicts (None: math-verify's).
+    The strict grader settles every pair here: what the fast path does not accept is wrong."""
     verdicts = [False if pred is None else _fast_verdict(normalize_answer(pred), normalize_answer(gold))
                 for pred, gold in zip(preds, golds)]
+    if grader is Grader.STRICT:
+        return [bool(v) for v in verdicts]
     pending = sorted({(p, g) for p, g, v in zip(preds, golds, verdicts)
                       if v is None and (p, g) not in _verified and (p, g) not in _scheduled})
     if pending:

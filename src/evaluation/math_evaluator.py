@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import torch
 
 from src.evaluation.answer_class import completion_target, distinct_completions, score_targets
-from src.evaluation.grading import prefetch, set_grading_workers
+from src.evaluation.grading import Grader, prefetch, set_grading_workers
 from src.evaluation.summary import ANSWER_FORMATS, extract_answer, grade_rows, summarize
 from src.sampling import SamplingConfig, make_sampler
 from src.models.logprobs import target_logp
@@ -37,6 +37,7 @@ class EvaluationConfig:
     greedy: bool = True
     answer_class: bool = True  # log p̂ of every distinct sampled completion (estimate c)
     answer_format: str = "direct"
+    grader: str = "equivalent"  # equivalent (math-verify too) | strict (the reference code's rule): grading.py
     grading_timeout: float = 5.0
     grading_workers: int | str = "auto"  # math-verify processes (src/utils/threads.py)
     seed: int = 0
@@ -44,6 +45,7 @@ class EvaluationConfig:
     def __post_init__(self):
         if self.answer_format not in ANSWER_FORMATS:
             raise ValueError(f"evaluation.answer_format={self.answer_format!r}; accepted: {list(ANSWER_FORMATS)}")
+        self.grader = Grader.parse(self.grader)
         if any(n < 1 for n in self.coverage_ns):
             raise ValueError(f"evaluation.coverage_ns={self.coverage_ns}; every N must be ≥ 1")
         too_big = [k for k in self.pass_ks if k > self.samples_per_problem or k < 1]
@@ -82,7 +84,8 @@ class MathEvaluator:
                 with self.watch("grading"):
                     pairs = [(a, r["gold"]) for r in rows for a in [r.get("greedy_answer"), *r.get("samples", []),
                                                                      *(d[0] for d in r.get("distinct", []))]]
-                    prefetch([a for a, _ in pairs], [g for _, g in pairs], self.config.grading_timeout)
+                    prefetch([a for a, _ in pairs], [g for _, g in pairs], self.config.grading_timeout,
+                             self.config.grader)
         self.rows[dataloader_idx].update(zip(batch["index"].tolist(), rows))
 
     def _generate(self, module, batch: dict, rows: list[dict]) -> None:
@@ -135,7 +138,7 @@ class MathEvaluator:
         metrics = None
         if rank_and_world()[0] == 0:
             with self.watch("grading"):
-                grade_rows(test_rows, self.config.grading_timeout)
+                grade_rows(test_rows, self.config.grading_timeout, self.config.grader)
             c = self.config
             metrics = {"test": summarize(test_rows, c.coverage_ns, c.pass_ks)}
             if train_rows:

@@ -18,7 +18,7 @@ import numpy as np
 
 from src.data.answers import extract_boxed
 from src.evaluation.answer_class import class_logp
-from src.evaluation.grading import grade_many
+from src.evaluation.grading import Grader, grade_many
 from src.evaluation.passk import bootstrap_ci, coverage_from_logp, pass_at_k
 
 ANSWER_FORMATS = ("direct", "cot")
@@ -32,14 +32,14 @@ def extract_answer(completion: str, answer_format: str) -> str:
     return extract_boxed(completion) or ""
 
 
-def grade_rows(rows: list[dict], timeout: float) -> None:
+def grade_rows(rows: list[dict], timeout: float, grader: Grader = Grader.EQUIVALENT) -> None:
     """Fill `greedy_correct`, `n_correct` and `class_logp` in place; each distinct (answer, gold) is
     graded once."""
     pairs = {(a, r["gold"]) for r in rows
              for a in [r.get("greedy_answer"), *r.get("samples", []), *(d[0] for d in r.get("distinct", []))]
              if a is not None}
     pairs = sorted(pairs)
-    verdict = dict(zip(pairs, grade_many([p for p, _ in pairs], [g for _, g in pairs], timeout)))
+    verdict = dict(zip(pairs, grade_many([p for p, _ in pairs], [g for _, g in pairs], timeout, grader)))
     for r in rows:
         if "greedy_answer" in r:
             r["greedy_correct"] = verdict[(r["greedy_answer"], r["gold"])]

@@ -54,6 +54,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
     "data.max_target_tokens": (_int_at_least(1), "an integer >= 1"),
     "data.max_prompt_tokens": (_int_at_least(1), "an integer >= 1"),
     "evaluation.grading_timeout": (_positive_number, "a number of seconds > 0"),
+    "evaluation.grader": (lambda v: v in ("equivalent", "strict"), "equivalent | strict (src/evaluation/grading.py)"),
     "evaluation.samples_per_problem": (_int_at_least(0), "an integer >= 0 (0: off)"),
     "evaluation.coverage_ns": (lambda v: bool(v) and all(_int_at_least(1)(n) for n in v), "a list of integers >= 1"),
     "evaluation.sampling.backend": (lambda v: v in ("hf", "vllm"), "hf | vllm"),
