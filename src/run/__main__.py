@@ -18,6 +18,8 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from src.run.folder import FolderConflict
+from src.run import signals
+from src.run.signals import Interrupted, signals_interrupt_the_job
 from src.run.train import RunStopped, train
 
 TASKS = ("train", "report")
@@ -25,7 +27,6 @@ TASKS = ("train", "report")
 # script `dco-run` (pkg://src/conf, which is no package), and against this file under `python -m`
 CONF = str(Path(__file__).resolve().parents[2] / "conf")
 log = logging.getLogger(__name__)
-sweep_interrupted: list[str] = []  # jobs of this process's sweep that a signal stopped
 
 
 @hydra.main(version_base="1.3", config_path=CONF, config_name="config")
@@ -33,19 +34,25 @@ def main(cfg: DictConfig) -> float | None:
     if cfg.task not in TASKS:
         raise ValueError(f"task={cfg.task!r}; accepted: {list(TASKS)}")
     sweep = HydraConfig.get().mode == RunMode.MULTIRUN
-    if sweep and sweep_interrupted:
-        log.warning("skipped: the sweep was interrupted (%s)", sweep_interrupted[0])
+    if sweep and signals.stopped_jobs:
+        log.warning("skipped: the sweep was interrupted (%s)", signals.stopped_jobs[0])
         return None
     try:
-        metrics = train(cfg) if cfg.task == "train" else {}
+        with signals_interrupt_the_job():
+            metrics = train(cfg) if cfg.task == "train" else {}
     except FolderConflict as error:
         raise SystemExit(f"run folder error: {error}") from error
+    except Interrupted as stopped:  # before the run folder was claimed: nothing was written
+        if not sweep:
+            raise SystemExit(str(stopped)) from stopped
+        signals.stopped_jobs.append(str(stopped))
+        return None
     except RunStopped as stopped:
         if not sweep:
             raise SystemExit(str(stopped)) from stopped
         log.error("%s", stopped)
         if stopped.status == "interrupted":
-            sweep_interrupted.append(str(stopped))
+            signals.stopped_jobs.append(str(stopped))
         return None
     except Exception:
         if not sweep:

@@ -16,12 +16,17 @@ import logging
 import os
 import signal
 import subprocess
+import threading
+from contextlib import contextmanager
 
 import lightning.pytorch as pl
 
 log = logging.getLogger(__name__)
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1)
+# jobs of a sweep that a signal stopped in this process: the process's later jobs are skipped. A module
+# attribute, not a global of __main__ (which a process-pool launcher would copy into every job)
+stopped_jobs: list[str] = []
 
 
 class Interrupted(Exception):
@@ -75,3 +80,23 @@ class StopOnSignal(pl.Callback):
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if self.received is not None:
             raise Interrupted(self.received, trainer.global_step)
+
+
+@contextmanager
+def signals_interrupt_the_job():
+    """Inside the block, SIGTERM and SIGINT raise `Interrupted` wherever the job is (data loading,
+    tokenizer training, writing the model): the job ends `interrupted` instead of dying with its status
+    left at `running` (SIGTERM's default) or a bare KeyboardInterrupt. While a run trains, `StopOnSignal`
+    holds the handlers and stops at the next step boundary instead."""
+    def interrupt(signum, frame):
+        raise Interrupted(signum, None)
+
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    previous = {s: signal.signal(s, interrupt) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
