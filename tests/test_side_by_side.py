@@ -1,17 +1,20 @@
 """Sweeps whose jobs run side by side (`hydra/launcher=joblib`, the main job's launcher), as
 subprocesses: a SIGTERM to the sweep's process reaches every running job, the jobs it had not started
 are skipped, and the sweep still ends with its report and a non-zero exit; a job that fails is listed."""
+import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
 
+import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 from conftest import CONF, REPO, TINY
 from test_reliability import EPOCHS
+from src.run.signals import Interrupted, signals_interrupt_the_job
 from src.utils.run_dir import find_runs
 
 SIDE_BY_SIDE = ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"]
@@ -61,12 +64,6 @@ def test_a_failed_job_is_listed_and_the_sweep_exits_non_zero(tmp_path):
 def test_a_signal_outside_training_interrupts_the_job_and_restores_the_handlers():
     """Before training starts (data, tokenizer) SIGTERM's default would kill the job and leave its
     status at `running`: inside a job it raises `Interrupted` instead (src/run/__main__.py)."""
-    import os
-
-    import pytest
-
-    from src.run.signals import Interrupted, signals_interrupt_the_job
-
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(Interrupted, match="stopped by SIGTERM"):
         with signals_interrupt_the_job():
