@@ -6,8 +6,8 @@ the cores that are actually free when a run starts (a shared machine's other pro
 least one. More threads than free cores make every step wait for the slowest (measured: a step up to
 17× slower with 2 threads beside other jobs than with 1). An integer overrides the choice; so does
 OMP_NUM_THREADS when `threads` is left at auto. Under DDP the ranks of one node share the free
-cores. Sweeps on one machine: start their jobs side by side with `threads=1` each rather than one
-after another with all cores.
+cores. Sweeps on one machine: run their jobs side by side (`hydra/launcher=joblib`, which sets
+OMP_NUM_THREADS = cores / jobs in each) rather than one after another with all cores.
 """
 from __future__ import annotations
 
