@@ -12,6 +12,7 @@ from src.data.tokenized import Example, collate
 from src.evaluation.answer_class import class_logp, completion_target, distinct_completions
 from src.evaluation.math_evaluator import MathEvaluator
 from src.evaluation.summary import grade_rows, summarize
+from src.sampling.hf import HFSampler
 
 EOS, BUDGET = 1, 3
 
@@ -106,3 +107,41 @@ def test_greedy_logp_has_eos_only_when_decoding_produced_it():
     # one token of budget, not EOS: log p̂ of exactly that token, nothing appended
     assert row["greedy_stopped"] is False
     assert row["greedy_logp"] == pytest.approx(float(logits.log_softmax(-1)[first]), abs=1e-5)
+
+
+def test_a_sampler_without_its_own_log_probs_is_teacher_forced_to_the_same_rows(monkeypatch):
+    """The evaluator takes each sample's log p̂ from the sampler's decoding when it offers them
+    (HFSampler.sample_with_logp) and teacher-forces them otherwise (vLLM): the rows agree."""
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=32, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, num_key_value_heads=2, bos_token_id=2, eos_token_id=EOS, pad_token_id=0)
+    model = LlamaForCausalLM(config).eval()
+    model.lm_head.weight.data[EOS] += 2.0  # some samples stop early, others run out of tokens
+    batch = collate([Example(0, [2, 5, 6], [7, EOS], "p0", "7"), Example(1, [2, 9], [8, EOS], "p1", "8")], pad_id=0)
+    module = SimpleNamespace(model=model, tokenizer=WordTokenizer(), device=torch.device("cpu"), current_epoch=0,
+                             transfer_batch_to_device=lambda b, device, i: b)
+
+    class SampleOnly:  # what a backend without `sample_with_logp` offers
+        def __init__(self, model, tokenizer, config):
+            self.inner = HFSampler(model, tokenizer, config)
+
+        def sample(self, *args):
+            return self.inner.sample(*args)
+
+        def decode(self, ids):
+            return self.inner.decode(ids)
+
+    rows = []
+    for backend in (HFSampler, SampleOnly):
+        monkeypatch.setattr("src.evaluation.math_evaluator.make_sampler", backend)
+        evaluator = MathEvaluator(sampling={"max_new_tokens": 4}, samples_per_problem=8, pass_ks=[1], coverage_ns=[1])
+        evaluator.start()
+        evaluator.step(module, batch, 0, 0)
+        rows.append(evaluator.rows[0])
+    decoded, forced = rows
+    assert sum(len(decoded[i]["distinct"]) for i in (0, 1)) > 4  # real work: several distinct completions
+    for i in (0, 1):
+        assert decoded[i]["samples"] == forced[i]["samples"]
+        assert [a for a, _ in decoded[i]["distinct"]] == [a for a, _ in forced[i]["distinct"]]
+        assert [lp for _, lp in decoded[i]["distinct"]] == pytest.approx([lp for _, lp in forced[i]["distinct"]], abs=1e-4)
+        assert decoded[i]["greedy_logp"] == pytest.approx(forced[i]["greedy_logp"], abs=1e-4)

@@ -91,17 +91,15 @@ class MathEvaluator:
     def _generate(self, module, batch: dict, rows: list[dict]) -> None:
         sampler = make_sampler(module.model, module.tokenizer, self.sampling)
         fmt, eos, budget = self.config.answer_format, module.tokenizer.eos_token_id, self.sampling.max_new_tokens
-        prompts = [ids[m.bool()].tolist() for ids, m in zip(batch["prompt_ids"], batch["prompt_mask"])]
-        sample = self._sampled_with_logp(module, sampler, prompts)
         if self.config.greedy:
             # log p̂ of what greedy decoding emitted: EOS only when it stopped on one
-            greedy, greedy_logp = sample(batch, 1, greedy=True)
+            greedy, greedy_logp = self._sample(module, sampler, batch, 1, greedy=True)
             for r, g, [lp] in zip(rows, greedy, greedy_logp):
                 r["greedy_answer"] = extract_answer(sampler.decode(g[0]), fmt)
                 r["greedy_logp"] = lp
                 r["greedy_stopped"] = len(g[0]) < budget
         if self.config.samples_per_problem:
-            samples, logps = sample(batch, self.config.samples_per_problem)
+            samples, logps = self._sample(module, sampler, batch, self.config.samples_per_problem)
             references = [ids[m.bool()].tolist() for ids, m in zip(batch["input_ids"], batch["target_mask"])]
             for r, s, lp, ref in zip(rows, samples, logps, references):
                 r["samples"] = [extract_answer(sampler.decode(ids), fmt) for ids in s]
@@ -111,24 +109,20 @@ class MathEvaluator:
                     r["distinct"] = [[extract_answer(sampler.decode(t), fmt), lp[first[i]]]
                                      for i, t in enumerate(targets)]
 
-    def _sampled_with_logp(self, module, sampler, prompts: list):
-        """(batch, n, greedy) → (completions, their log p̂): the sampler's own, when it reads them off the
-        decoding (HFSampler); else teacher-forced by the training model (e.g. vLLM, whose engine may run
-        in another precision)."""
+    def _sample(self, module, sampler, batch: dict, n: int, greedy: bool = False) -> tuple[list, list]:
+        """(completions, their log p̂) [prompt][sample]: read off the decoding when the sampler can
+        (HFSampler), else teacher-forced by the training model (e.g. vLLM, whose engine may run in
+        another precision), each distinct completion of a prompt once."""
         if hasattr(sampler, "sample_with_logp"):
-            return lambda batch, n, greedy=False: sampler.sample_with_logp(
-                batch["prompt_ids"], batch["prompt_mask"], n, greedy)
-
+            return sampler.sample_with_logp(batch["prompt_ids"], batch["prompt_mask"], n, greedy)
+        completions = sampler.sample(batch["prompt_ids"], batch["prompt_mask"], n, greedy)
         eos, budget = module.tokenizer.eos_token_id, self.sampling.max_new_tokens
-
-        def sample(batch, n, greedy=False):
-            completions = sampler.sample(batch["prompt_ids"], batch["prompt_mask"], n, greedy)
-            pairs = [(b, tuple(completion_target(c, eos, budget))) for b, cs in enumerate(completions) for c in cs]
-            unique = list(dict.fromkeys(pairs))  # each distinct completion of a prompt is scored once
-            scored = dict(zip(unique, score_targets(module, [prompts[b] for b, _ in unique], [t for _, t in unique],
-                                                    self.sampling.batch_size)))
-            return completions, [[scored[pair] for pair in pairs[i * n:(i + 1) * n]] for i in range(len(completions))]
-        return sample
+        prompts = [ids[m.bool()].tolist() for ids, m in zip(batch["prompt_ids"], batch["prompt_mask"])]
+        pairs = [(b, tuple(completion_target(c, eos, budget))) for b, cs in enumerate(completions) for c in cs]
+        unique = list(dict.fromkeys(pairs))
+        scored = dict(zip(unique, score_targets(module, [prompts[b] for b, _ in unique], [t for _, t in unique],
+                                                self.sampling.batch_size)))
+        return completions, [[scored[pair] for pair in pairs[i * n:(i + 1) * n]] for i in range(len(completions))]
 
     def finish(self, module) -> tuple[dict, list[dict]]:
         """(metrics, per-problem rows of the held-out problems) for the epoch just evaluated; rows
