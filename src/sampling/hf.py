@@ -1,8 +1,10 @@
 """`HFSampler` runs any Hugging Face causal LM with its KV cache, batched over prompts *and* samples:
 each prompt is prefilled once and its keys/values are shared by its n samples
 (src/sampling/shared_prefix.py; HF `generate` with `num_return_sequences` would prefill every copy and
-copy the cache at every step). Models that do not dispatch attention through `AttentionInterface`
-fall back to a `DynamicCache` repeated once per sample.
+copy the cache at every step), and a prompt whose n samples have all ended leaves the batch. Models
+that do not dispatch attention through `AttentionInterface` fall back to a `DynamicCache` repeated
+once per sample. Each completion's log p̂ (the model's, untempered) is summed during decoding
+(`sample_with_logp`), so nobody needs a second, teacher-forced pass to know it.
 """
 from __future__ import annotations
 
