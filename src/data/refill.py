@@ -12,22 +12,34 @@ into the next epoch. Two ways to score:
 ``off`` yields plain shuffled batches. The sampler knows nothing about models: `scorer` (indices →
 log p̂) and `keeps` (log p̂ → bool) are plugged in by the trainer glue.
 
-Under data parallelism (`world_size` > 1) the rule applies to the *global* batch of
-`batch_size × world_size` examples: every rank walks the same candidate order, scores its share of
-each candidate chunk and gathers the others' scores, so all ranks make the same keep decisions and
-hold the same state; each rank then trains on its own contiguous share of every global batch.
+Candidates are *groups* of examples that are served together: a plain example is a group of one, a
+proof is the group of its steps (src/data/proof_datamodule.py). The rule is asked once per example,
+`keeps(logp, {"proof_id": group of each example, "proof_length": its size})`, so each objective
+decides at its own level: DCOProof keeps or drops a whole proof by F(N, Π p̂) (as the reference's
+filter_samples.py:624-711 does), DCOStep each step by F(N_eff, p̂_step); the kept examples of a group
+stay together. Sizes count examples (steps): a global batch closes once its kept groups hold
+`batch_size × world_size` examples, so it can exceed that by less than the largest group. A group
+drawn again while its carried copy still waits is skipped, so no batch holds a group twice.
+
+Under data parallelism (`world_size` > 1) the rule applies to the *global* batch: every rank walks
+the same candidate order, scores its share of each candidate chunk and gathers the others' scores, so
+all ranks make the same keep decisions and hold the same state; each rank then trains on its own
+contiguous run of whole groups of every global batch (`src.utils.distributed.group_cuts`; with groups
+of one, `share`).
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
 import torch
 
 from src.utils.choices import Choice
-from src.utils.distributed import all_gather_shares, share
-Scorer = Callable[[Sequence[int]], torch.Tensor]
-Keeps = Callable[[torch.Tensor], torch.Tensor]
+from src.utils.distributed import all_gather_shares, group_cuts, share
+
+Scorer = Callable[[Sequence[int]], torch.Tensor]  # example indices → log p̂ (float64)
+Keeps = Callable[[torch.Tensor, Mapping[str, torch.Tensor]], torch.Tensor]  # the objective's `keeps`
+Unit = list[int]  # the kept examples of one group, served together
 
 
 class Refill(Choice, key="data.refill"):
@@ -54,22 +66,32 @@ class Refill(Choice, key="data.refill"):
 
 
 class RefillBatchSampler:
-    def __init__(self, num_examples: int, batch_size: int, mode: str | Refill = Refill.OFF, seed: int = 0,
-                 drop_last: bool = False, rank: int = 0, world_size: int = 1):
+    """`groups`: an int n (n examples, each its own group) or the example indices of each group, which
+    together hold every index 0..n−1 once."""
+
+    def __init__(self, groups: int | Sequence[Sequence[int]], batch_size: int, mode: str | Refill = Refill.OFF,
+                 seed: int = 0, drop_last: bool = False, rank: int = 0, world_size: int = 1):
         self.refill = Refill.parse(mode)
-        if num_examples < 1 or batch_size < 1:
-            raise ValueError(f"need num_examples ≥ 1 and batch_size ≥ 1, got {num_examples}, {batch_size}")
+        self.groups = [[i] for i in range(groups)] if isinstance(groups, int) else [[int(i) for i in g] for g in groups]
+        members = sorted(i for group in self.groups for i in group)
+        if not all(self.groups) or members != list(range(len(members))):
+            raise ValueError("groups must be non-empty and hold every example index 0..n−1 exactly once")
+        if not members or batch_size < 1:
+            raise ValueError(f"need num_examples ≥ 1 and batch_size ≥ 1, got {len(members)}, {batch_size}")
         if not 0 <= rank < world_size:
             raise ValueError(f"need 0 ≤ rank < world_size, got rank {rank} of {world_size}")
-        self.num_examples, self.batch_size = num_examples, batch_size
+        self.num_examples, self.batch_size = len(members), batch_size
+        self.group_of = np.empty(self.num_examples, dtype=np.int64)
+        for number, group in enumerate(self.groups):
+            self.group_of[group] = number
         self.rank, self.world_size = rank, world_size
-        self.global_batch_size = batch_size * world_size  # what one optimizer step sees (per micro-step)
+        self.global_batch_size = batch_size * world_size  # examples one optimizer step sees (per micro-step)
         self.seed, self.drop_last = seed, drop_last
         self.scorer: Scorer | None = None
         self.keeps: Keeps | None = None
         self.epoch = 0
         self.carry: list[int] = []
-        self.cached_logp = np.full(num_examples, -np.inf)
+        self.cached_logp = np.full(self.num_examples, -np.inf)
         self.counts = {"scored": 0, "dropped": 0}
 
     # -- plugged in by the trainer --------------------------------------------------------
@@ -85,59 +107,96 @@ class RefillBatchSampler:
             return torch.from_numpy(self.cached_logp[candidates])
         if self.scorer is None:
             raise RuntimeError("refill=exact needs a scorer; attach one before training starts")
-        mine = self._share(candidates)
+        mine = share(candidates, self.rank, self.world_size)
         scores = self.scorer(mine) if mine else torch.zeros(0, dtype=torch.float64)
         return all_gather_shares(scores.double()).cpu()
 
-    def _share(self, batch: list[int]) -> list[int]:
-        return share(batch, self.rank, self.world_size)
+    def _kept(self, candidates: list[Unit]) -> list[Unit]:
+        """The kept examples of each candidate group (groups with none kept are dropped)."""
+        examples = [i for group in candidates for i in group]
+        groups = torch.from_numpy(self.group_of[examples])
+        lengths = torch.tensor([len(self.groups[g]) for g in groups.tolist()])
+        kept = self.keeps(self._scores(examples), {"proof_id": groups, "proof_length": lengths}).tolist()
+        self.counts["scored"] += len(examples)
+        self.counts["dropped"] += kept.count(False)
+        flags = iter(kept)
+        units = [[i for i in group if next(flags)] for group in candidates]
+        return [unit for unit in units if unit]
 
     # -- iteration --------------------------------------------------------------------------
     def _order(self) -> list[int]:
+        """This epoch's order of the groups."""
         rng = np.random.default_rng((self.seed, self.epoch))
-        return rng.permutation(self.num_examples).tolist()
+        return rng.permutation(len(self.groups)).tolist()
 
     def __iter__(self) -> Iterator[list[int]]:
         order = self._order()
         self.epoch += 1
         self.counts = {"scored": 0, "dropped": 0}
-        if not self.refill.active:
-            yield from self._plain_batches(order)
-            return
-        if self.keeps is None:
+        if self.refill.active and self.keeps is None:
             raise RuntimeError(f"refill={self.refill.value} needs the objective's `keeps` rule")
-        pending, self.carry = self.carry, []
-        size = self.global_batch_size
-        for start in range(0, len(order), size):
-            candidates = order[start:start + size]
-            kept = self.keeps(self._scores(candidates))
-            self.counts["scored"] += len(candidates)
-            self.counts["dropped"] += int((~kept).sum())
-            pending += [i for i, k in zip(candidates, kept.tolist()) if k]
-            while len(pending) >= size:
-                batch, pending = pending[:size], pending[size:]
-                yield self._share(batch)
-        self.carry = pending  # leftovers start the next epoch
+        pending, self.carry = self._units(self.carry), []
+        position = 0
+        while position < len(order):
+            candidates, position = self._candidates(order, position, pending)
+            pending += self._kept(candidates) if self.refill.active else candidates
+            while count := self._full(pending):
+                batch, pending = pending[:count], pending[count:]
+                yield self._rank_share(batch)
+        if self.refill.active:
+            self.carry = [i for unit in pending for i in unit]  # leftovers start the next epoch
+        elif pending and not self.drop_last and len(pending) >= self.world_size:
+            yield self._rank_share(pending)  # the last, partial batch, unless some rank would get none
 
-    def _plain_batches(self, order: list[int]) -> Iterator[list[int]]:
-        for start in range(0, len(order), self.global_batch_size):
-            batch = order[start:start + self.global_batch_size]
-            if self._serves(len(batch)):
-                yield self._share(batch)
+    def _candidates(self, order: list[int], position: int, pending: list[Unit]) -> tuple[list[Unit], int]:
+        """Groups from order[position:] holding a global batch of examples (skipping groups still
+        pending), and the position after them."""
+        waiting = {int(self.group_of[unit[0]]) for unit in pending}
+        candidates, size = [], 0
+        while position < len(order) and size < self.global_batch_size:
+            group = order[position]
+            position += 1
+            if group not in waiting:
+                candidates.append(list(self.groups[group]))
+                size += len(self.groups[group])
+        return candidates, position
 
-    def _serves(self, size: int) -> bool:
-        """A full global batch always; a last, partial one unless drop_last or some rank would get none."""
-        return size == self.global_batch_size or (not self.drop_last and size >= self.world_size)
+    def _full(self, pending: list[Unit]) -> int:
+        """How many pending units make the next global batch: a global batch of examples and at least
+        one unit per rank (0: not enough yet)."""
+        size = 0
+        for count, unit in enumerate(pending, 1):
+            size += len(unit)
+            if size >= self.global_batch_size and count >= self.world_size:
+                return count
+        return 0
+
+    def _rank_share(self, batch: list[Unit]) -> list[int]:
+        cuts = group_cuts([len(unit) for unit in batch], self.world_size)
+        return [i for unit in batch[cuts[self.rank]:cuts[self.rank + 1]] for i in unit]
+
+    def _units(self, indices: list[int]) -> list[Unit]:
+        """Carried examples back into units: runs of examples of the same group."""
+        units: list[Unit] = []
+        for i in indices:
+            if units and self.group_of[units[-1][0]] == self.group_of[i]:
+                units[-1].append(i)
+            else:
+                units.append([i])
+        return units
 
     def __len__(self) -> int:
-        """Batches per epoch, known only without refilling. Drops shorten a refilled epoch by an
-        amount known only at its end, and Lightning validates after batch number len(): an upper
-        bound would silently skip validation. So a refilling sampler has no length, and Lightning
-        treats its loader as unsized (validating when it runs out)."""
+        """Batches per epoch, known only without refilling, for groups of one. Drops shorten a refilled
+        epoch by an amount known only at its end, and Lightning validates after batch number len(): an
+        upper bound would silently skip validation. So a refilling sampler has no length, and Lightning
+        treats its loader as unsized (validating when it runs out). Nor has one of larger groups, whose
+        batch count depends on the order (src.data.proof_batches.WholeProofBatchSampler has one)."""
         if self.refill.active:
             raise TypeError(f"refill={self.refill.value}: drops shorten epochs unpredictably, so there is no length")
+        if len(self.groups) != self.num_examples:
+            raise TypeError("batches of whole groups vary in number with the order, so there is no length")
         full, rest = divmod(self.num_examples, self.global_batch_size)
-        return full + int(rest > 0 and self._serves(rest))
+        return full + int(rest > 0 and not self.drop_last and rest >= self.world_size)
 
     # -- resumable state ----------------------------------------------------------------------
     def state_dict(self) -> dict:
