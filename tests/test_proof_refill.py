@@ -5,6 +5,7 @@ import math
 from collections import Counter
 
 import pytest
+import torch
 
 from conftest import compose_config
 from src.data.proof_datamodule import ProofDataModule
@@ -43,3 +44,12 @@ def test_a_refilled_proof_run_drops_refills_and_trains(tmp_path, objective):
     assert all(0 < float(r["refill/dropped_fraction"]) < 1 for r in refills)
     assert len(steps) >= 4 and all(math.isfinite(float(r["train/loss"])) and float(r["train/loss"]) > 0 for r in steps)
     assert all(float(r["train/kept"]) == 1.0 for r in steps)  # ε applied once: by the sampler, not again in the loss
+
+
+def test_uniform_allocation_reads_the_whole_proofs_length_when_refill_dropped_some_of_its_steps():
+    """Two steps of a 3-step proof survive the step-level rule: N_eff = N / 3, not N / 2."""
+    from src.objectives.uniform_allocation import UniformAllocation
+
+    half = torch.full((2,), math.log(0.5), dtype=torch.float64)
+    out = UniformAllocation(n=6)(half, {"proof_id": torch.tensor([7, 7]), "proof_length": torch.tensor([3, 3])})
+    torch.testing.assert_close(out.losses, torch.full((2,), -math.log(1 - 0.5**2), dtype=torch.float64))  # N_eff 2
