@@ -10,7 +10,8 @@ into the next epoch. Two ways to score:
   an example never trained on is always kept).
 
 ``off`` yields plain shuffled batches. The sampler knows nothing about models: `scorer` (indices →
-log p̂) and `keeps` (log p̂ → bool) are plugged in by the trainer glue.
+log p̂) and `keeps` (log p̂, the examples' groups → bool, the objective's rule) are plugged in by the
+trainer glue.
 
 Candidates are *groups* of examples that are served together: a plain example is a group of one, a
 proof is the group of its steps (src/data/proof_datamodule.py). The rule is asked once per example,
@@ -93,6 +94,11 @@ class RefillBatchSampler:
         self.carry: list[int] = []
         self.cached_logp = np.full(self.num_examples, -np.inf)
         self.counts = {"scored": 0, "dropped": 0}
+        # the current epoch: its order of groups, the next candidate's position in it (None: no more
+        # batches), and the kept units not yet batched
+        self.order: list[int] = []
+        self.position: int | None = None
+        self.pending: list[Unit] = []
 
     # -- plugged in by the trainer --------------------------------------------------------
     def record(self, indices: Sequence[int], logp: torch.Tensor) -> None:
@@ -123,43 +129,51 @@ class RefillBatchSampler:
         units = [[i for i in group if next(flags)] for group in candidates]
         return [unit for unit in units if unit]
 
-    # -- iteration --------------------------------------------------------------------------
-    def _order(self) -> list[int]:
-        """This epoch's order of the groups."""
-        rng = np.random.default_rng((self.seed, self.epoch))
-        return rng.permutation(len(self.groups)).tolist()
+    # -- iteration: one iter() per epoch, batches drawn one at a time from state kept on the object -----
+    def _permutation(self, epoch: int) -> list[int]:
+        """Epoch `epoch`'s order of the groups."""
+        return np.random.default_rng((self.seed, epoch)).permutation(len(self.groups)).tolist()
 
     def __iter__(self) -> Iterator[list[int]]:
-        order = self._order()
-        self.epoch += 1
-        self.counts = {"scored": 0, "dropped": 0}
+        self._start_epoch()
+        yield from map(self._serve, iter(self._draw, None))
+
+    def _start_epoch(self) -> None:
         if self.refill.active and self.keeps is None:
             raise RuntimeError(f"refill={self.refill.value} needs the objective's `keeps` rule")
-        pending, self.carry = self._units(self.carry), []
-        position = 0
-        while position < len(order):
-            candidates, position = self._candidates(order, position, pending)
-            pending += self._kept(candidates) if self.refill.active else candidates
-            while count := self._full(pending):
-                batch, pending = pending[:count], pending[count:]
-                yield self._rank_share(batch)
-        if self.refill.active:
-            self.carry = [i for unit in pending for i in unit]  # leftovers start the next epoch
-        elif pending and not self.drop_last and len(pending) >= self.world_size:
-            yield self._rank_share(pending)  # the last, partial batch, unless some rank would get none
+        self.order, self.position = self._permutation(self.epoch), 0
+        self.epoch += 1
+        self.counts = {"scored": 0, "dropped": 0}
+        self.pending, self.carry = self._units(self.carry), []
 
-    def _candidates(self, order: list[int], position: int, pending: list[Unit]) -> tuple[list[Unit], int]:
-        """Groups from order[position:] holding a global batch of examples (skipping groups still
-        pending), and the position after them."""
-        waiting = {int(self.group_of[unit[0]]) for unit in pending}
+    def _draw(self) -> list[Unit] | None:
+        """The epoch's next global batch, as whole units; None once the epoch has no more."""
+        if self.position is None:
+            return None
+        while not (count := self._full(self.pending)) and self.position < len(self.order):
+            candidates = self._candidates()
+            self.pending += self._kept(candidates) if self.refill.active else candidates
+        if count:
+            batch, self.pending = self.pending[:count], self.pending[count:]
+            return batch
+        rest, self.pending, self.position = self.pending, [], None  # the order is used up
+        if self.refill.active:
+            self.carry = [i for unit in rest for i in unit]  # leftovers start the next epoch
+            return None
+        return rest if rest and not self.drop_last and len(rest) >= self.world_size else None  # the last, partial batch
+
+    def _candidates(self) -> list[Unit]:
+        """The next groups of the order holding a global batch of examples (skipping groups still
+        pending)."""
+        waiting = {int(self.group_of[unit[0]]) for unit in self.pending}
         candidates, size = [], 0
-        while position < len(order) and size < self.global_batch_size:
-            group = order[position]
-            position += 1
+        while self.position < len(self.order) and size < self.global_batch_size:
+            group = self.order[self.position]
+            self.position += 1
             if group not in waiting:
                 candidates.append(list(self.groups[group]))
                 size += len(self.groups[group])
-        return candidates, position
+        return candidates
 
     def _full(self, pending: list[Unit]) -> int:
         """How many pending units make the next global batch: a global batch of examples and at least
@@ -171,7 +185,8 @@ class RefillBatchSampler:
                 return count
         return 0
 
-    def _rank_share(self, batch: list[Unit]) -> list[int]:
+    def _serve(self, batch: list[Unit]) -> list[int]:
+        """This rank's share of a global batch: a contiguous run of whole units, balanced by examples."""
         cuts = group_cuts([len(unit) for unit in batch], self.world_size)
         return [i for unit in batch[cuts[self.rank]:cuts[self.rank + 1]] for i in unit]
 
