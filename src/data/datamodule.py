@@ -9,6 +9,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from src.data.math import PROMPT_FORMATS
 from src.data.refill import Refill, RefillBatchSampler
+from src.data.resumable import ResumableDataLoader
 from src.data.sources import MathSplits, load_math
 from src.data.tokenized import Example, collate
 from src.data.tokenized_datamodule import TokenizedDataModule
@@ -84,7 +85,7 @@ class MathDataModule(TokenizedDataModule):
         return self.collate_fn([self.train_examples[i] for i in indices])
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_examples, batch_sampler=self.train_sampler, collate_fn=self.collate_fn)
+        return ResumableDataLoader(self.train_examples, batch_sampler=self.train_sampler, collate_fn=self.collate_fn)
 
     def val_dataloader(self) -> list[DataLoader]:
         loaders = [self._eval_loader(self._subset(self.test_examples, self.eval_problems))]

@@ -22,6 +22,7 @@ from torch.utils.data import DataLoader
 
 from src.data.lean import tactic_example
 from src.data.proof_batches import WholeProofBatchSampler
+from src.data.resumable import ResumableDataLoader
 from src.data.proof_sources import HeldOutTheorem, ProofSplits, load_proofs
 from src.data.tokenized import Example, collate
 from src.data.tokenized_datamodule import TokenizedDataModule
@@ -82,7 +83,7 @@ class ProofDataModule(TokenizedDataModule):
         return partial(collate_steps, pad_id=self.tokenizer.pad_token_id)
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_steps, batch_sampler=self.proof_sampler, collate_fn=self.collate_fn)
+        return ResumableDataLoader(self.train_steps, batch_sampler=self.proof_sampler, collate_fn=self.collate_fn)
 
     def val_dataloader(self) -> list[DataLoader]:
         rank, world_size = rank_and_world()

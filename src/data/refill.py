@@ -9,6 +9,9 @@ into the next epoch. Two ways to score:
 - ``cached``: the log p̂ recorded the last time the example was trained on (no extra forward pass;
   an example never trained on is always kept).
 
+An epoch can stop after any batch and go on in another process (src/data/resumable.py): its
+order, the position in it and the kept candidates not yet batched are explicit state.
+
 ``off`` yields plain shuffled batches. The sampler knows nothing about models: `scorer` (indices →
 log p̂) and `keeps` (log p̂ → bool) are plugged in by the trainer glue.
 
@@ -24,6 +27,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 import torch
 
+from src.data.resumable import EpochBatchSampler
 from src.utils.choices import Choice
 from src.utils.distributed import all_gather_shares, share
 Scorer = Callable[[Sequence[int]], torch.Tensor]
@@ -53,9 +57,10 @@ class Refill(Choice, key="data.refill"):
         return self is Refill.CACHED
 
 
-class RefillBatchSampler:
+class RefillBatchSampler(EpochBatchSampler):
     def __init__(self, num_examples: int, batch_size: int, mode: str | Refill = Refill.OFF, seed: int = 0,
                  drop_last: bool = False, rank: int = 0, world_size: int = 1):
+        super().__init__()
         self.refill = Refill.parse(mode)
         if num_examples < 1 or batch_size < 1:
             raise ValueError(f"need num_examples ≥ 1 and batch_size ≥ 1, got {num_examples}, {batch_size}")
@@ -67,10 +72,14 @@ class RefillBatchSampler:
         self.seed, self.drop_last = seed, drop_last
         self.scorer: Scorer | None = None
         self.keeps: Keeps | None = None
-        self.epoch = 0
         self.carry: list[int] = []
         self.cached_logp = np.full(num_examples, -np.inf)
         self.counts = {"scored": 0, "dropped": 0}
+        # the current epoch: its order, the next candidate's position in it (None: no more batches), and
+        # the kept candidates not yet batched
+        self.order: list[int] = []
+        self.position: int | None = None
+        self.pending: list[int] = []
 
     # -- plugged in by the trainer --------------------------------------------------------
     def record(self, indices: Sequence[int], logp: torch.Tensor) -> None:
@@ -92,38 +101,46 @@ class RefillBatchSampler:
     def _share(self, batch: list[int]) -> list[int]:
         return share(batch, self.rank, self.world_size)
 
-    # -- iteration --------------------------------------------------------------------------
-    def _order(self) -> list[int]:
-        rng = np.random.default_rng((self.seed, self.epoch))
-        return rng.permutation(self.num_examples).tolist()
+    # -- iteration (src/data/resumable.py: one iter() per epoch, resumable mid-epoch) ----------------
+    def _permutation(self, epoch: int) -> list[int]:
+        return np.random.default_rng((self.seed, epoch)).permutation(self.num_examples).tolist()
 
-    def __iter__(self) -> Iterator[list[int]]:
-        order = self._order()
+    def _start_epoch(self) -> None:
+        if self.refill.active and self.keeps is None:
+            raise RuntimeError(f"refill={self.refill.value} needs the objective's `keeps` rule")
+        self.order, self.position = self._permutation(self.epoch), 0
         self.epoch += 1
         self.counts = {"scored": 0, "dropped": 0}
-        if not self.refill.active:
-            yield from self._plain_batches(order)
-            return
-        if self.keeps is None:
-            raise RuntimeError(f"refill={self.refill.value} needs the objective's `keeps` rule")
-        pending, self.carry = self.carry, []
+        if self.refill.active:
+            self.pending, self.carry = self.carry, []
+
+    def _draw(self) -> list[int] | None:
+        """The epoch's next global batch; None once its order is used up."""
+        if self.position is None:
+            return None
         size = self.global_batch_size
-        for start in range(0, len(order), size):
-            candidates = order[start:start + size]
+        if not self.refill.active:
+            batch = self.order[self.position:self.position + size]
+            self.position += len(batch)
+            if batch and self._serves(len(batch)):
+                return batch
+            self.position = None
+            return None
+        while len(self.pending) < size and self.position < len(self.order):
+            candidates = self.order[self.position:self.position + size]
+            self.position += len(candidates)
             kept = self.keeps(self._scores(candidates))
             self.counts["scored"] += len(candidates)
             self.counts["dropped"] += int((~kept).sum())
-            pending += [i for i, k in zip(candidates, kept.tolist()) if k]
-            while len(pending) >= size:
-                batch, pending = pending[:size], pending[size:]
-                yield self._share(batch)
-        self.carry = pending  # leftovers start the next epoch
+            self.pending += [i for i, k in zip(candidates, kept.tolist()) if k]
+        if len(self.pending) < size:
+            self.position, self.carry, self.pending = None, self.pending, []  # leftovers start the next epoch
+            return None
+        batch, self.pending = self.pending[:size], self.pending[size:]
+        return batch
 
-    def _plain_batches(self, order: list[int]) -> Iterator[list[int]]:
-        for start in range(0, len(order), self.global_batch_size):
-            batch = order[start:start + self.global_batch_size]
-            if self._serves(len(batch)):
-                yield self._share(batch)
+    def _serve(self, batch: list[int]) -> list[int]:
+        return self._share(batch)
 
     def _serves(self, size: int) -> bool:
         """A full global batch always; a last, partial one unless drop_last or some rank would get none."""
@@ -141,9 +158,17 @@ class RefillBatchSampler:
 
     # -- resumable state ----------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """Plain types and tensors only, so checkpoints load with torch.load(weights_only=True)."""
+        """What lasts across epochs (the datamodule saves it); plain types and tensors only, so
+        checkpoints load with torch.load(weights_only=True)."""
         return {"epoch": self.epoch, "carry": list(self.carry), "cached_logp": torch.from_numpy(self.cached_logp.copy())}
 
     def load_state_dict(self, state: dict) -> None:
         self.epoch, self.carry = state["epoch"], list(state["carry"])
         self.cached_logp = torch.as_tensor(state["cached_logp"], dtype=torch.float64).numpy().copy()
+
+    def _place(self) -> dict:
+        return {"position": self.position, "pending": list(self.pending), "counts": dict(self.counts)}
+
+    def _load_place(self, state: dict) -> None:
+        self.order = self._permutation(self.epoch - 1)
+        self.position, self.pending, self.counts = state["position"], list(state["pending"]), dict(state["counts"])
