@@ -99,6 +99,8 @@ class MathDataModule(TokenizedDataModule):
         return DataLoader(examples, batch_size=self.eval_batch_size, sampler=sampler, collate_fn=self.collate_fn)
 
     def state_dict(self) -> dict:
+        """The sampler's state across epochs; its place within the epoch is the training loader's state
+        (src/data/resumable.py), which Lightning saves and restores itself."""
         return {"train_sampler": self.train_sampler.state_dict()} if self.train_sampler is not None else {}
 
     def load_state_dict(self, state: dict) -> None:

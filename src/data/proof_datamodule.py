@@ -98,6 +98,8 @@ class ProofDataModule(TokenizedDataModule):
         return loaders
 
     def state_dict(self) -> dict:
+        """The sampler's state across epochs; its place within the epoch is the training loader's state
+        (src/data/resumable.py), which Lightning saves and restores itself."""
         return {"proof_sampler": self.proof_sampler.state_dict()} if self.proof_sampler else {}
 
     def load_state_dict(self, state: dict) -> None:
