@@ -1,6 +1,6 @@
-"""Signals, SLURM requeue, disk full and sweeps, as subprocesses (issue 13): an interrupted run stops at
-a step boundary with status `interrupted` and a non-zero exit, and its resume reproduces an
-uninterrupted run exactly (metrics.jsonl and the step log logs/metrics.csv)."""
+"""Signals, SLURM requeue, disk full and sweeps, as subprocesses (issue 13): a signalled run writes a
+checkpoint at the next step boundary, stops with status `interrupted` and a non-zero exit, and its
+resume reproduces an uninterrupted run exactly (metrics.jsonl and the step log logs/metrics.csv)."""
 import csv
 import os
 import shutil
@@ -16,25 +16,34 @@ from test_reliability import EPOCHS, run_cli
 from src.utils.run_dir import RunDir, find_runs
 
 
+# refill=exact with a threshold that drops examples from epoch 2 on (the reference drops some): a batch
+# Lightning drew ahead of the signalled step was scored by the weights of before that step, so the
+# resume must serve it again rather than draw anew
+DROPPING = ["data.refill=exact", "objective=dco", "objective.n=100000", "objective.threshold=0.5",
+            "trainer.log_every_n_steps=1"]
+SIGNAL_STEP = 14  # epoch 1 has 10 steps (160 examples in batches of 16): 4 steps into epoch 2
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
-    """An uninterrupted 3-epoch run."""
+    """An uninterrupted 3-epoch run that drops and refills."""
     path = tmp_path_factory.mktemp("reference") / "run"
-    run_cli(path)
+    run_cli(path, *DROPPING)
+    assert float(epoch_rows(path, "refill/dropped")[1]) > 0
     return path
 
 
-def start_and_signal(run_dir, signum, env=None):
-    """Start a run, send `signum` once its first epoch's checkpoint exists; the finished process."""
-    cmd = [sys.executable, "-m", "src.run", *TINY, *EPOCHS, f"hydra.run.dir={run_dir}"]
-    process = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 300
-    while not (run_dir / "checkpoints" / "last.ckpt").exists():
-        assert process.poll() is None and time.time() < deadline, "the run ended before it could be signalled"
-        time.sleep(0.05)
-    os.kill(process.pid, signum)
-    _, stderr = process.communicate(timeout=300)
-    return process.returncode, stderr
+def signalled_at(step, signum, run_dir, env=None):
+    """Run DROPPING with a callback that sends the process `signum` at the end of step `step`; the
+    finished process, then the overrides a resume must repeat."""
+    overrides = [*DROPPING, "+callbacks.signal={_target_:tests.signal_at_step.SignalAtStep,"
+                 f"step:{step},signal_name:{signal.Signals(signum).name}}}"]
+    return cli(run_dir, *overrides, env=env), overrides
+
+
+def cli(run_dir, *overrides, env=None):
+    cmd = [sys.executable, "-m", "src.run", *TINY, *EPOCHS, f"hydra.run.dir={run_dir}", *overrides]
+    return subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
 def without_timing(metrics):
@@ -52,21 +61,62 @@ def step_log(run_dir):
         return [{k: v for k, v in row.items() if not k.startswith("seconds")} for row in csv.DictReader(f)]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
-def test_signal_stops_with_status_interrupted_and_resume_matches(tmp_path, reference, signum):
-    run = tmp_path / "run"
-    returncode, stderr = start_and_signal(run, signum)
+def epoch_rows(run_dir, key):
+    return [row[key] for row in step_log(run_dir) if row.get(key)]
+
+
+def last_checkpoint(run_dir) -> dict:
+    import torch
+
+    return torch.load(run_dir / "checkpoints" / "last.ckpt", weights_only=True)
+
+
+def assert_checkpointed_mid_epoch(run_dir):
+    """last.ckpt is the one written at the signal: 4 batches into epoch 2, holding the batch the
+    loader had drawn ahead of the last trained step."""
+    checkpoint = last_checkpoint(run_dir)
+    fit_loop = checkpoint["loops"]["fit_loop"]
+    assert checkpoint["global_step"] == SIGNAL_STEP and checkpoint["epoch"] == 1
+    assert fit_loop["epoch_loop.batch_progress"]["current"]["processed"] == SIGNAL_STEP - 10
+    [loader] = fit_loop["state_dict"]["combined_loader"]
+    assert len(loader["ahead"]) == 1 and len(loader["ahead"][0]) == 16
+
+
+def interrupted_with(run, process, signum):
+    _, stderr = process.communicate(timeout=600)
     meta = RunDir(run).meta()
-    assert returncode != 0 and f"continue it with resume={run}" in stderr
+    assert process.returncode != 0 and f"continue it with resume={run}" in stderr
     assert meta["status"] == "interrupted" and f"stopped by {signal.Signals(signum).name}" in meta["reason"]
-    assert not (run / "metrics.jsonl").exists() or len(RunDir(run).metrics()) < 3
-    run_cli(run, f"resume={run}")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_mid_epoch_checkpoints_there_and_the_resume_matches(tmp_path, reference, signum):
+    run = tmp_path / "run"
+    process, overrides = signalled_at(SIGNAL_STEP, signum, run)
+    interrupted_with(run, process, signum)
+    assert len(RunDir(run).metrics()) == 1
+    assert_checkpointed_mid_epoch(run)
+    run_cli(run, *overrides, f"resume={run}")
     same_results(run, reference)
 
 
-def test_simulated_slurm_requeue_resumes_to_the_same_metrics(tmp_path, reference):
-    """SIGUSR1 (SLURM's warning before the time limit): no Lightning hpc checkpoint, the job asks
-    `scontrol requeue`, and the requeued job (SLURM_RESTART_COUNT=1, same command) finishes the run."""
+def test_a_signal_at_an_epochs_last_step_finishes_the_epoch_first(tmp_path, reference):
+    """Step 10 ends epoch 1: its evaluation and end-of-epoch checkpoint come before the stop (a
+    checkpoint before the evaluation would resume past it)."""
+    run = tmp_path / "run"
+    process, overrides = signalled_at(10, signal.SIGTERM, run)
+    interrupted_with(run, process, signal.SIGTERM)
+    assert [m["epoch"] for m in RunDir(run).metrics()] == [1]
+    checkpoint = last_checkpoint(run)
+    assert checkpoint["global_step"] == 10 and checkpoint["loops"]["fit_loop"]["epoch_progress"]["current"]["processed"] == 1
+    run_cli(run, *overrides, f"resume={run}")
+    same_results(run, reference)
+
+
+def test_simulated_slurm_requeue_resumes_mid_epoch_to_the_same_metrics(tmp_path, reference):
+    """SIGUSR1 (SLURM's warning before the time limit): the mid-epoch checkpoint, no Lightning hpc
+    checkpoint, the job asks `scontrol requeue`, and the requeued job (SLURM_RESTART_COUNT=1, same
+    command) finishes the run."""
     bin_dir, calls = tmp_path / "bin", tmp_path / "scontrol_calls"
     bin_dir.mkdir()
     (bin_dir / "scontrol").write_text(f"#!/bin/sh\necho \"$@\" >> {calls}\n")
@@ -75,13 +125,14 @@ def test_simulated_slurm_requeue_resumes_to_the_same_metrics(tmp_path, reference
            "SLURM_JOB_NAME": "train", "SLURM_PROCID": "0", "SLURM_LOCALID": "0", "SLURM_NODEID": "0",
            "SLURM_NODELIST": "localhost"}
     run = tmp_path / "run"
-    returncode, _ = start_and_signal(run, signal.SIGUSR1, env)
-    assert returncode != 0 and RunDir(run).meta()["status"] == "interrupted"
+    process, overrides = signalled_at(SIGNAL_STEP, signal.SIGUSR1, run, env)
+    process.communicate(timeout=600)
+    assert process.returncode != 0 and RunDir(run).meta()["status"] == "interrupted"
     assert calls.read_text().split() == ["requeue", "4242"]
     assert not list(run.rglob("hpc_ckpt_*"))
-    requeued = subprocess.run([sys.executable, "-m", "src.run", *TINY, *EPOCHS, f"hydra.run.dir={run}"], cwd=REPO,
-                              env={**env, "SLURM_RESTART_COUNT": "1"}, capture_output=True, text=True, timeout=600)
-    assert requeued.returncode == 0, requeued.stderr[-3000:]
+    assert_checkpointed_mid_epoch(run)
+    _, stderr = (requeued := cli(run, *overrides, env={**env, "SLURM_RESTART_COUNT": "1"})).communicate(timeout=600)
+    assert requeued.returncode == 0, stderr[-3000:]
     same_results(run, reference)
     assert RunDir(run).meta()["resumed"]
 

@@ -9,6 +9,7 @@ from torch.utils.data import DataLoader, DistributedSampler
 
 from src.data.math import PROMPT_FORMATS
 from src.data.refill import Refill, RefillBatchSampler
+from src.data.resumable import ResumableDataLoader
 from src.data.sources import MathSplits, load_math
 from src.data.tokenized import Example, collate
 from src.data.tokenized_datamodule import TokenizedDataModule
@@ -84,7 +85,7 @@ class MathDataModule(TokenizedDataModule):
         return self.collate_fn([self.train_examples[i] for i in indices])
 
     def train_dataloader(self) -> DataLoader:
-        return DataLoader(self.train_examples, batch_sampler=self.train_sampler, collate_fn=self.collate_fn)
+        return ResumableDataLoader(self.train_examples, batch_sampler=self.train_sampler, collate_fn=self.collate_fn)
 
     def val_dataloader(self) -> list[DataLoader]:
         loaders = [self._eval_loader(self._subset(self.test_examples, self.eval_problems))]
@@ -98,6 +99,8 @@ class MathDataModule(TokenizedDataModule):
         return DataLoader(examples, batch_size=self.eval_batch_size, sampler=sampler, collate_fn=self.collate_fn)
 
     def state_dict(self) -> dict:
+        """The sampler's state across epochs; its place within the epoch is the training loader's state
+        (src/data/resumable.py), which Lightning saves and restores itself."""
         return {"train_sampler": self.train_sampler.state_dict()} if self.train_sampler is not None else {}
 
     def load_state_dict(self, state: dict) -> None:

@@ -28,6 +28,7 @@ from src.data.lean import tactic_example
 from src.data.proof_batches import WholeProofBatchSampler
 from src.data.proof_sources import HeldOutTheorem, ProofSplits, load_proofs
 from src.data.refill import Refill, RefillBatchSampler
+from src.data.resumable import ResumableDataLoader
 from src.data.tokenized import Example, collate
 from src.data.tokenized_datamodule import TokenizedDataModule
 from src.utils.distributed import rank_and_world, share
@@ -102,7 +103,7 @@ class ProofDataModule(TokenizedDataModule):
         """Refilled batches when the refill rule is active (RefillCallback turns it off for objectives
         without one), else the balanced whole-proof dealing."""
         sampler = self.train_sampler if self.train_sampler.refill.active else self.proof_sampler
-        return DataLoader(self.train_steps, batch_sampler=sampler, collate_fn=self.collate_fn)
+        return ResumableDataLoader(self.train_steps, batch_sampler=sampler, collate_fn=self.collate_fn)
 
     def val_dataloader(self) -> list[DataLoader]:
         rank, world_size = rank_and_world()

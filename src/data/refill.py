@@ -13,6 +13,9 @@ into the next epoch. Two ways to score:
 log p̂) and `keeps` (log p̂, the examples' groups → bool, the objective's rule) are plugged in by the
 trainer glue.
 
+An epoch can stop after any batch and go on in another process (src/data/resumable.py): its
+order, the position in it and the kept units not yet batched are explicit state.
+
 Candidates are *groups* of examples that are served together: a plain example is a group of one, a
 proof is the group of its steps (src/data/proof_datamodule.py). The rule is asked once per example,
 `keeps(logp, {"proof_id": group of each example, "proof_length": its size})`, so each objective
@@ -30,11 +33,12 @@ of one, `share`).
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator, Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
 
+from src.data.resumable import EpochBatchSampler
 from src.utils.choices import Choice
 from src.utils.distributed import all_gather_shares, group_cuts, share
 
@@ -66,12 +70,13 @@ class Refill(Choice, key="data.refill"):
         return self is Refill.CACHED
 
 
-class RefillBatchSampler:
+class RefillBatchSampler(EpochBatchSampler):
     """`groups`: an int n (n examples, each its own group) or the example indices of each group, which
     together hold every index 0..n−1 once."""
 
     def __init__(self, groups: int | Sequence[Sequence[int]], batch_size: int, mode: str | Refill = Refill.OFF,
                  seed: int = 0, drop_last: bool = False, rank: int = 0, world_size: int = 1):
+        super().__init__()
         self.refill = Refill.parse(mode)
         self.groups = [[i] for i in range(groups)] if isinstance(groups, int) else [[int(i) for i in g] for g in groups]
         members = sorted(i for group in self.groups for i in group)
@@ -90,7 +95,6 @@ class RefillBatchSampler:
         self.seed, self.drop_last = seed, drop_last
         self.scorer: Scorer | None = None
         self.keeps: Keeps | None = None
-        self.epoch = 0
         self.carry: list[int] = []
         self.cached_logp = np.full(self.num_examples, -np.inf)
         self.counts = {"scored": 0, "dropped": 0}
@@ -129,14 +133,10 @@ class RefillBatchSampler:
         units = [[i for i in group if next(flags)] for group in candidates]
         return [unit for unit in units if unit]
 
-    # -- iteration: one iter() per epoch, batches drawn one at a time from state kept on the object -----
+    # -- iteration (src/data/resumable.py: one iter() per epoch, resumable mid-epoch) ----------------
     def _permutation(self, epoch: int) -> list[int]:
         """Epoch `epoch`'s order of the groups."""
         return np.random.default_rng((self.seed, epoch)).permutation(len(self.groups)).tolist()
-
-    def __iter__(self) -> Iterator[list[int]]:
-        self._start_epoch()
-        yield from map(self._serve, iter(self._draw, None))
 
     def _start_epoch(self) -> None:
         if self.refill.active and self.keeps is None:
@@ -215,9 +215,18 @@ class RefillBatchSampler:
 
     # -- resumable state ----------------------------------------------------------------------
     def state_dict(self) -> dict:
-        """Plain types and tensors only, so checkpoints load with torch.load(weights_only=True)."""
+        """What lasts across epochs (the datamodule saves it); plain types and tensors only, so
+        checkpoints load with torch.load(weights_only=True)."""
         return {"epoch": self.epoch, "carry": list(self.carry), "cached_logp": torch.from_numpy(self.cached_logp.copy())}
 
     def load_state_dict(self, state: dict) -> None:
         self.epoch, self.carry = state["epoch"], list(state["carry"])
         self.cached_logp = torch.as_tensor(state["cached_logp"], dtype=torch.float64).numpy().copy()
+
+    def _place(self) -> dict:
+        return {"position": self.position, "pending": [list(unit) for unit in self.pending], "counts": dict(self.counts)}
+
+    def _load_place(self, state: dict) -> None:
+        self.order = self._permutation(self.epoch - 1)
+        self.position, self.counts = state["position"], dict(state["counts"])
+        self.pending = [list(unit) for unit in state["pending"]]

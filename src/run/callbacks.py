@@ -9,6 +9,7 @@ import lightning.pytorch as pl
 from lightning.pytorch.utilities import rank_zero_only
 
 from src.data.refill import Refill
+from src.data.resumable import ResumableDataLoader
 from src.figures.run_curves import draw_run_curves
 from src.models.export import save_pretrained_atomically
 from src.utils.distributed import parameters_are_sharded
@@ -60,6 +61,16 @@ class RefillCallback(pl.Callback):
             pl_module.log_dict({"refill/dropped": float(sampler.counts["dropped"]),
                                 "refill/dropped_fraction": sampler.counts["dropped"] / scored,
                                 "refill/carried": float(len(sampler.carry))})
+
+
+class TakeTrainingBatches(pl.Callback):
+    """Tells the training loader's sampler each batch the trainer takes for a step, so a checkpoint
+    written mid-epoch knows which drawn batches were not trained yet (src/data/resumable.py)."""
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        loader = trainer.train_dataloader
+        if isinstance(loader, ResumableDataLoader):
+            loader.batch_sampler.take()
 
 
 class Diverged(Exception):

@@ -1,14 +1,24 @@
 """Stopping a run on a signal: SIGTERM, SIGINT and SIGUSR1 (SLURM's warning before a time limit).
 
-While a run trains, `StopOnSignal` holds the handlers: a signal is only recorded, and the run stops at
-the next training-step boundary by raising `Interrupted`; src/run/train.py then marks the run
-`interrupted` and exits non-zero. No mid-epoch checkpoint is written: the run resumes from its last
-end-of-epoch checkpoint (checkpoints/last.ckpt) and replays the interrupted epoch, which reproduces an
-uninterrupted run exactly (the refill sampler's order within an epoch is not restorable mid-epoch).
+While a run trains, `StopOnSignal` holds the handlers: a signal is only recorded. At the end of the
+next training step after which the run can resume exactly (an optimizer step, not the epoch's last
+batch) the run writes `checkpoints/last.ckpt` (atomically, src/run/checkpoint_io.py), then stops
+before the next batch trains by raising `Interrupted`; src/run/train.py marks the run `interrupted`
+and exits non-zero. Signalled during an epoch's last batch or its evaluation, the run finishes the
+epoch (its evaluation and end-of-epoch checkpoint) and stops before the next epoch's first step.
+Lightning's own SIGTERM handler is replaced while training: it would stop inside an evaluation, with
+no checkpoint of that epoch.
 
-Under SLURM the handler replaces Lightning's auto-requeue (whose mid-epoch `hpc_ckpt_*.ckpt` does not
-reproduce): on SIGUSR1 the job is requeued with `scontrol requeue`, and the requeued job
-(`SLURM_RESTART_COUNT` >= 1) resumes its run folder from the last checkpoint (`slurm_requeued`).
+The mid-epoch checkpoint holds the training loader's place in the epoch (src/data/resumable.py)
+beside the weights, optimizer, RNG states and Lightning's progress counters, so `resume=<run>`
+continues that epoch and reproduces an uninterrupted run exactly: the same metrics.jsonl and the same
+step log (logs/metrics.csv, whose rows after the checkpoint are dropped before they are logged again).
+
+Under SLURM the handler replaces Lightning's auto-requeue (whose `hpc_ckpt_*.ckpt` does not reproduce):
+on SIGUSR1 the job writes the same checkpoint, stops, and is requeued with `scontrol requeue`; the
+requeued job (`SLURM_RESTART_COUNT` >= 1) resumes its run folder from it (`slurm_requeued`).
+Under data parallelism every rank stops at the same step: the ranks agree on whether any of them was
+signalled at each step end.
 """
 from __future__ import annotations
 
@@ -18,6 +28,7 @@ import signal
 import subprocess
 import threading
 from contextlib import contextmanager
+from pathlib import Path
 
 import lightning.pytorch as pl
 
@@ -30,8 +41,9 @@ stopped_jobs: list[str] = []
 
 
 class Interrupted(Exception):
-    def __init__(self, signum: int, step: int | None):
-        self.signal, self.step = signal.Signals(signum).name, step
+    def __init__(self, signum: int | None, step: int | None):
+        self.signal = signal.Signals(signum).name if signum is not None else "a signal to another rank"
+        self.step = step
         super().__init__(f"stopped by {self.signal}" + (f" after step {step}" if step is not None else ""))
 
 
@@ -57,11 +69,15 @@ def requeue_slurm_job() -> None:
 
 
 class StopOnSignal(pl.Callback):
-    """`with StopOnSignal() as stop:` around `trainer.fit`, with `stop` among the trainer's callbacks.
-    Installed before fit, so Lightning adds its SIGTERM notice to ours and leaves SIGUSR1 to us."""
+    """`with StopOnSignal(checkpoint) as stop:` around `trainer.fit`, with `stop` among the trainer's
+    callbacks; `checkpoint` is the file a resume reads (<run>/checkpoints/last.ckpt). Installed before
+    fit, so Lightning leaves SIGUSR1 to us (no auto-requeue)."""
 
-    def __init__(self):
-        self.received: int | None = None
+    def __init__(self, checkpoint: str | Path):
+        self.checkpoint = Path(checkpoint)
+        self.received: int | None = None  # the signal this process got
+        self.stopping = False  # some rank was signalled (every rank agrees, at a step end)
+        self.checkpointed = False  # a checkpoint was written since
         self._previous: dict = {}
 
     def __enter__(self) -> "StopOnSignal":
@@ -74,12 +90,45 @@ class StopOnSignal(pl.Callback):
 
     def _record(self, signum, frame) -> None:
         if self.received is None:
-            log.warning("received %s: stopping at the next step boundary", signal.Signals(signum).name)
+            log.warning("received %s: checkpointing and stopping at the next step boundary",
+                        signal.Signals(signum).name)
         self.received = signum
 
+    def on_train_start(self, trainer, pl_module) -> None:
+        # Lightning installs its own SIGTERM handler when fit starts, after ours: it would stop the run
+        # after the step's logs (at the epoch's last batch: inside the evaluation, with no checkpoint).
+        # Ours alone decides; Lightning puts ours back when fit ends, and __exit__ the previous one.
+        signal.signal(signal.SIGTERM, self._record)
+
+    def _agree(self, trainer) -> None:
+        """Every rank learns whether any rank was signalled (a collective: called by all, in step)."""
+        if not self.stopping:
+            self.stopping = trainer.strategy.reduce_boolean_decision(self.received is not None, all=False)
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        self._agree(trainer)  # before the end-of-epoch checkpoint (ModelCheckpoint's hooks run last)
+
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if self.received is not None:
+        self._agree(trainer)
+        if self.stopping and not self.checkpointed and resumable_step_end(trainer, batch_idx):
+            trainer.save_checkpoint(self.checkpoint, weights_only=False)  # the full training state
+            log.warning("checkpoint written to %s (step %d); stopping", self.checkpoint, trainer.global_step)
+
+    def on_save_checkpoint(self, trainer, pl_module, checkpoint) -> None:
+        if self.stopping:  # ours, or the end-of-epoch one when the signal came during the epoch's last batch
+            self.checkpointed = True
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if self.checkpointed:
             raise Interrupted(self.received, trainer.global_step)
+
+
+def resumable_step_end(trainer: pl.Trainer, batch_idx: int) -> bool:
+    """A checkpoint written now resumes exactly: the optimizer has stepped (no gradients are being
+    accumulated) and the epoch goes on (at its last batch, the end-of-epoch checkpoint follows the
+    evaluation; a checkpoint before it would resume past the evaluation)."""
+    stepped = (batch_idx + 1) % trainer.accumulate_grad_batches == 0
+    return stepped and not trainer.fit_loop.epoch_loop.batch_progress.is_last_batch
 
 
 @contextmanager

@@ -19,7 +19,7 @@ from src.models.module import LanguageModelModule
 from src.models.tokenizer import load_tokenizer
 from src.run.banner import start_banner
 from src.run.base_model import with_base_model
-from src.run.callbacks import Diverged, StopOnNonFinite
+from src.run.callbacks import Diverged, StopOnNonFinite, TakeTrainingBatches
 from src.run.checkpoint_io import AtomicCheckpointIO
 from src.run.folder import check_resumed_config, refuse_fresh_run
 from src.run.loggers import build_logger, close_logger
@@ -123,8 +123,9 @@ def fit(cfg: DictConfig, run: RunDir, writer: bool, checkpoint: Path | None, ste
     objective_tags = [objective.name] + [f"{k}={v}" for k, v in cfg.objective.items() if k != "_target_"]
     logger = build_logger(cfg, run, objective_tags)
     callbacks = [instantiate(callback) for callback in cfg.callbacks.values() if callback]  # conf/callbacks
-    with StopOnSignal() as stop:
-        trainer = instantiate(cfg.trainer, logger=logger, callbacks=[*callbacks, StopOnNonFinite(), stop],
+    with StopOnSignal(run.checkpoints / "last.ckpt") as stop:
+        trainer = instantiate(cfg.trainer, logger=logger, callbacks=[*callbacks, TakeTrainingBatches(),
+                                                                     StopOnNonFinite(), stop],
                               default_root_dir=str(run.path), plugins=checkpoint_plugins(cfg))
         try:
             trainer.fit(module, datamodule=datamodule, ckpt_path=str(checkpoint) if checkpoint else None,
