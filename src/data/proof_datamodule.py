@@ -118,6 +118,8 @@ class ProofDataModule(TokenizedDataModule):
         return loaders
 
     def state_dict(self) -> dict:
+        """The samplers' state across epochs; their place within the epoch is the training loader's state
+        (src/data/resumable.py), which Lightning saves and restores itself."""
         if self.proof_sampler is None:
             return {}
         return {"proof_sampler": self.proof_sampler.state_dict(), "train_sampler": self.train_sampler.state_dict()}
