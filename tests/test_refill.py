@@ -5,8 +5,8 @@ import torch
 from src.data.refill import RefillBatchSampler
 
 
-def keep_even(logp: torch.Tensor) -> torch.Tensor:
-    """A stand-in threshold rule: 'score' is the index; even indices are kept."""
+def keep_even(logp: torch.Tensor, batch=None) -> torch.Tensor:
+    """A stand-in threshold rule (an objective's `keeps`): 'score' is the index; even indices are kept."""
     return logp.long() % 2 == 0
 
 
@@ -35,7 +35,7 @@ def test_exact_mode_keeps_batches_full_and_carries_leftovers():
 
 def test_cached_mode_uses_recorded_logp_and_keeps_unseen_examples():
     sampler = RefillBatchSampler(8, 2, mode="cached", seed=0)
-    sampler.keeps = lambda logp: logp < -1.0  # "confident" = logp ≥ -1
+    sampler.keeps = lambda logp, batch: logp < -1.0  # "confident" = logp ≥ -1
     assert sum(len(b) for b in sampler) == 8  # never trained on: all kept (logp = -inf)
     sampler.record([0, 1, 2], torch.tensor([-0.1, -0.5, -3.0]))
     served = [i for b in sampler for i in b] + sampler.carry
@@ -45,7 +45,7 @@ def test_cached_mode_uses_recorded_logp_and_keeps_unseen_examples():
 
 def test_state_roundtrip_resumes_the_same_order():
     a = RefillBatchSampler(9, 2, mode="cached", seed=3)
-    a.keeps = lambda logp: torch.ones_like(logp, dtype=torch.bool)
+    a.keeps = lambda logp, batch: torch.ones_like(logp, dtype=torch.bool)
     list(a)
     a.record([4], torch.tensor([-2.0]))
     b = RefillBatchSampler(9, 2, mode="cached", seed=3)

@@ -77,6 +77,9 @@ SAMPLERS = {
     "off": lambda: RefillBatchSampler(37, 4, mode="off", seed=5),
     "exact": lambda: RefillBatchSampler(37, 4, mode="exact", seed=5),
     "cached": lambda: RefillBatchSampler(37, 4, mode="cached", seed=5),
+    "refilled_proofs": lambda: RefillBatchSampler([list(range(a, a + n)) for a, n in zip([0, 1, 6, 8, 15, 18, 21, 22, 26, 32],
+                                                                                      [1, 5, 2, 7, 3, 3, 1, 4, 6, 2])],
+                                                  5, mode="exact", seed=1),
     "proofs": lambda: WholeProofBatchSampler([p for p, n in enumerate([1, 5, 2, 7, 3, 3, 1, 4, 6, 2]) for _ in range(n)],
                                              batch_size=8, seed=1),
 }

@@ -1,8 +1,12 @@
 """ProofDataModule: state → tactic pairs for training, held-out theorems for proof search.
 
 Training batches are `collate` batches (loss on the tactic tokens only) plus `proof_id`, an integer
-per step shared by the steps of one proof; `WholeProofBatchSampler` keeps every proof inside one
-micro-batch, as `DCOProof` needs. Validation has up to two loaders, read by
+per step shared by the steps of one proof, and `proof_length`, that proof's number of steps. Every
+proof stays inside one micro-batch, as `DCOProof` needs: with `refill=off` the balanced dealing of
+`WholeProofBatchSampler` serves the batches; with the effective-batch rule (`refill=exact|cached`)
+`train_sampler`, a `RefillBatchSampler` over proofs (a proof = the group of its steps), drops what the
+objective's rule drops (whole proofs for DCOProof, steps for DCOStep) and refills the batch with
+further proofs, `batch_size` counting steps. Validation has up to two loaders, read by
 `src.evaluation.proof_evaluator.ProofSearchEvaluator`:
 
 0. held-out theorems (index, name, statement, reference length, header) to prove by search;
@@ -22,17 +26,20 @@ from torch.utils.data import DataLoader
 
 from src.data.lean import tactic_example
 from src.data.proof_batches import WholeProofBatchSampler
-from src.data.resumable import ResumableDataLoader
 from src.data.proof_sources import HeldOutTheorem, ProofSplits, load_proofs
+from src.data.refill import Refill, RefillBatchSampler
+from src.data.resumable import ResumableDataLoader
 from src.data.tokenized import Example, collate
 from src.data.tokenized_datamodule import TokenizedDataModule
 from src.utils.distributed import rank_and_world, share
 
 
-def collate_steps(steps: list[tuple[Example, int]], pad_id: int) -> dict:
-    """`collate` of the examples, with `proof_id` (B,) the proof each step belongs to."""
-    batch = collate([example for example, _ in steps], pad_id)
-    batch["proof_id"] = torch.tensor([proof for _, proof in steps])
+def collate_steps(steps: list[tuple[Example, int, int]], pad_id: int) -> dict:
+    """`collate` of the examples, with `proof_id` (B,) the proof each step belongs to and
+    `proof_length` (B,) that proof's number of steps (also where refill dropped some of them)."""
+    batch = collate([example for example, _, _ in steps], pad_id)
+    batch["proof_id"] = torch.tensor([proof for _, proof, _ in steps])
+    batch["proof_length"] = torch.tensor([length for _, _, length in steps])
     return batch
 
 
@@ -47,15 +54,16 @@ class ProofDataModule(TokenizedDataModule):
                  eval_split: str | None = "test", n_train: int | None = None, n_test: int | None = None,
                  builtin: dict | None = None, batch_size: int = 64, eval_batch_size: int = 8,
                  max_prompt_tokens: int = 128, max_target_tokens: int = 16, eval_train_steps: int = 256,
-                 seed: int = 0):
+                 refill: str = "off", seed: int = 0):
         super().__init__()
         self.source_args = dict(source=source, path=path, eval_path=eval_path, eval_split=eval_split,
                                 n_train=n_train, n_test=n_test, builtin=dict(builtin or {}), seed=seed)
         self.batch_size, self.eval_batch_size = batch_size, eval_batch_size
         self.max_prompt_tokens, self.max_target_tokens = max_prompt_tokens, max_target_tokens
         self.eval_train_steps, self.seed = eval_train_steps, seed
-        self.proof_sampler: WholeProofBatchSampler | None = None
-        self.train_sampler = None  # no effective-batch refill for proofs (`src.callbacks.RefillCallback`)
+        self.refill = Refill.parse(refill)
+        self.proof_sampler: WholeProofBatchSampler | None = None  # batches without refilling
+        self.train_sampler: RefillBatchSampler | None = None  # the refill rule (src.run.callbacks.RefillCallback)
 
     @cached_property
     def splits(self) -> ProofSplits:
@@ -72,18 +80,30 @@ class ProofDataModule(TokenizedDataModule):
         pairs = self.splits.train
         examples = self._tokenize_pairs([tactic_example(p) for p in pairs], "train")
         proof_number = {proof: i for i, proof in enumerate(dict.fromkeys(p.proof_id for p in pairs))}
+        steps_of: list[list[int]] = [[] for _ in proof_number]
+        for step, pair in enumerate(pairs):
+            steps_of[proof_number[pair.proof_id]].append(step)
         self.train_steps = [(Example(e.index, e.prompt_ids, e.target_ids, p.proof_id, p.tactic),
-                             proof_number[p.proof_id]) for e, p in zip(examples, pairs)]
+                             proof_number[p.proof_id], len(steps_of[proof_number[p.proof_id]]))
+                            for e, p in zip(examples, pairs)]
         rank, world_size = rank_and_world()
-        self.proof_sampler = WholeProofBatchSampler([proof for _, proof in self.train_steps], self.batch_size,
+        self.proof_sampler = WholeProofBatchSampler([proof for _, proof, _ in self.train_steps], self.batch_size,
                                                     seed=self.seed, rank=rank, world_size=world_size)
+        self.train_sampler = RefillBatchSampler(steps_of, self.batch_size, mode=self.refill, seed=self.seed,
+                                                rank=rank, world_size=world_size)
 
     @property
     def collate_fn(self):
         return partial(collate_steps, pad_id=self.tokenizer.pad_token_id)
 
+    def collate_indices(self, indices) -> dict:
+        return self.collate_fn([self.train_steps[i] for i in indices])
+
     def train_dataloader(self) -> DataLoader:
-        return ResumableDataLoader(self.train_steps, batch_sampler=self.proof_sampler, collate_fn=self.collate_fn)
+        """Refilled batches when the refill rule is active (RefillCallback turns it off for objectives
+        without one), else the balanced whole-proof dealing."""
+        sampler = self.train_sampler if self.train_sampler.refill.active else self.proof_sampler
+        return ResumableDataLoader(self.train_steps, batch_sampler=sampler, collate_fn=self.collate_fn)
 
     def val_dataloader(self) -> list[DataLoader]:
         rank, world_size = rank_and_world()
@@ -98,10 +118,14 @@ class ProofDataModule(TokenizedDataModule):
         return loaders
 
     def state_dict(self) -> dict:
-        """The sampler's state across epochs; its place within the epoch is the training loader's state
+        """The samplers' state across epochs; their place within the epoch is the training loader's state
         (src/data/resumable.py), which Lightning saves and restores itself."""
-        return {"proof_sampler": self.proof_sampler.state_dict()} if self.proof_sampler else {}
+        if self.proof_sampler is None:
+            return {}
+        return {"proof_sampler": self.proof_sampler.state_dict(), "train_sampler": self.train_sampler.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         if "proof_sampler" in state:
             self.proof_sampler.load_state_dict(state["proof_sampler"])
+        if "train_sampler" in state:
+            self.train_sampler.load_state_dict(state["train_sampler"])

@@ -9,8 +9,8 @@ each step is trained with DCO_step at N_eff = N/L, i.e. its cross-entropy gradie
 (PAPER.md §2 for F). Short proofs get a large per-step budget (confidence is capped early), long
 ones a small one (close to CE). Where N/L < 1 the step budget is 1: plain CE. The formula is the one
 issue #17 states; the paper itself was not reachable from this project's sources.
-L is counted in the batch, so the steps of one proof must share a micro-batch, which the proof data
-module's WholeProofBatchSampler guarantees.
+L is the batch's `proof_length` where it has one (the proof data module's batches: the refill rule
+may have dropped some of a proof's steps), else counted among the batch's steps of each proof id.
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from torch import Tensor
 
 from .base import ObjectiveOutput
 from .coverage import confidence_factor, dco_loss
-from .dco import check_budget, check_threshold, thresholded
+from .dco import ThresholdRule, check_budget, check_threshold, thresholded
 
 
 def proof_lengths(proof_ids: Tensor) -> Tensor:
@@ -30,17 +30,18 @@ def proof_lengths(proof_ids: Tensor) -> Tensor:
     return counts[index]
 
 
-def step_budgets(proof_ids: Tensor, n: float) -> Tensor:
-    """(S,) float64 N_eff = max(N / L, 1) of each step."""
-    return (n / proof_lengths(proof_ids).to(torch.float64)).clamp(min=1.0)
+def step_budgets(proof_ids: Tensor, n: float, lengths: Tensor | None = None) -> Tensor:
+    """(S,) float64 N_eff = max(N / L, 1) of each step; L = `lengths`, or counted from proof_ids."""
+    lengths = proof_lengths(proof_ids) if lengths is None else lengths
+    return (n / lengths.to(torch.float64)).clamp(min=1.0)
 
 
-def uniform_allocation_losses(step_logp: Tensor, proof_ids: Tensor, n: float) -> Tensor:
+def uniform_allocation_losses(step_logp: Tensor, proof_ids: Tensor, n: float, lengths: Tensor | None = None) -> Tensor:
     """DCO_step on each step with N_eff = N / L of its proof."""
-    return dco_loss(step_logp, step_budgets(proof_ids, n).to(step_logp.device))
+    return dco_loss(step_logp, step_budgets(proof_ids, n, lengths).to(step_logp.device))
 
 
-class UniformAllocation:
+class UniformAllocation(ThresholdRule):
     """DCO_step at N_eff = N/L per step; needs batch["proof_id"]; drops steps with F ≤ threshold."""
 
     name = "uniform_allocation"
@@ -52,12 +53,13 @@ class UniformAllocation:
     def factor(self, logp: Tensor, batch: Mapping[str, Tensor] | None) -> Tensor:
         if batch is None or "proof_id" not in batch:
             raise KeyError('UniformAllocation needs batch["proof_id"]: the proof each step belongs to')
-        return confidence_factor(logp.detach(), step_budgets(batch["proof_id"], self.n).to(logp.device))
+        budgets = step_budgets(batch["proof_id"], self.n, batch.get("proof_length"))
+        return confidence_factor(logp.detach(), budgets.to(logp.device))
 
     def keeps(self, logp: Tensor, batch: Mapping[str, Tensor] | None = None) -> Tensor:
         return self.factor(logp, batch) > self.threshold
 
     def __call__(self, logp: Tensor, batch: Mapping[str, Tensor] | None = None) -> ObjectiveOutput:
         detached_factor = self.factor(logp, batch)
-        return thresholded(logp, uniform_allocation_losses(logp, batch["proof_id"], self.n), detached_factor,
-                           self.threshold)
+        losses = uniform_allocation_losses(logp, batch["proof_id"], self.n, batch.get("proof_length"))
+        return thresholded(logp, losses, detached_factor, self.loss_threshold)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
 import torch
 import torch.distributed as dist
 
@@ -24,6 +25,22 @@ def share(items: Sequence, rank: int, world_size: int) -> list:
     base, extra = divmod(len(items), world_size)
     start = rank * base + min(rank, extra)
     return list(items[start:start + base + (rank < extra)])
+
+
+def group_cuts(sizes: Sequence[int], world_size: int) -> list[int]:
+    """Where a sequence of whole groups (sizes: items per group) is cut into `world_size` contiguous,
+    non-empty shares balanced by items: rank r takes groups cuts[r]:cuts[r + 1]. Rank r's share starts
+    at the first group that starts at or after `share`'s boundary (so groups of one give `share`'s
+    shares), moved where needed so every rank gets at least one group; needs len(sizes) ≥ world_size."""
+    if len(sizes) < world_size:
+        raise ValueError(f"{len(sizes)} groups cannot give each of {world_size} ranks at least one")
+    starts = np.cumsum([0, *sizes[:-1]])  # the item offset at which each group starts
+    base, extra = divmod(int(sum(sizes)), world_size)
+    cuts = [0]
+    for r in range(1, world_size):
+        first = int(np.searchsorted(starts, r * base + min(r, extra)))  # groups starting before the boundary
+        cuts.append(min(max(first, cuts[-1] + 1), len(sizes) - (world_size - r)))
+    return cuts + [len(sizes)]
 
 
 def _collective_device() -> torch.device:
