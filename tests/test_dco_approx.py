@@ -86,7 +86,7 @@ def test_the_refill_sampler_drops_solved_examples_and_tops_the_batch_up(monkeypa
     solved, unsolved = ["\\boxed{1}"] * 4, ["\\boxed{0}"] * 4
     use_scripted_sampler(monkeypatch, {key: solved if key % 2 else unsolved for key in range(8)})
     rollout, objective = PassRateRollout(samples=4, warmup_steps=0), DCOApprox(n=16, threshold=0.2)
-    sampler = RefillBatchSampler(num_examples=8, batch_size=2, mode="exact", seed=0)
+    sampler = RefillBatchSampler(8, batch_size=2, mode="exact", seed=0)
     sampler.keeps = objective.keeps
     sampler.scorer = lambda indices: rollout.score(fake_module(), prompt_batch(indices, ["1"] * len(indices), indices))
     batches = list(sampler)
