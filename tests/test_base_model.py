@@ -3,13 +3,17 @@ fine-tuning through model.pretrained, rebuilt when anything that shapes it chang
 from __future__ import annotations
 
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from conftest import compose_config
 from src.data.math import normalize_problem
 from src.run import train
+from src.data.synthetic import DEFAULT_FAMILIES
 from src.run.base_model import base_corpus, base_model_key, ensure_base_model
+from src.utils.run_dir import RunDir
 
 TINY_BASE = ["base_model=builtin", "base_model.corpus.n_records=40", "base_model.epochs=1",
              "base_model.eval_problems=2", "base_model.batch_size=16"]
@@ -35,7 +39,7 @@ def built(tmp_path_factory):
 
 def test_a_miss_builds_the_base_and_fine_tuning_starts_from_it(built):
     tmp, cfg, metrics = built
-    folders = [p for p in (tmp / "cache").iterdir()]
+    folders = [p for p in (tmp / "cache").iterdir() if p.suffix != ".lock"]
     assert [p.name for p in folders] == [key(cfg)]  # no partial folder left behind
     base = folders[0]
     assert (base / "config.json").exists() and (base / "model.safetensors").exists()
@@ -98,3 +102,30 @@ def test_the_corpus_spans_every_family_and_never_holds_a_held_out_problem(tmp_pa
     corpus, held_out = base_corpus(cfg)
     assert {r.unique_id.split("/")[2] for r in corpus} >= {"arithmetic", "column_arithmetic", "precedence"}
     assert not {normalize_problem(r.problem) for r in corpus} & {normalize_problem(r.problem) for r in held_out}
+
+
+def test_concurrent_runs_build_one_base_and_share_it(tmp_path):
+    """The main job's two objectives start at once: one builds, the other waits and reuses."""
+    cfg, calls = base_config(tmp_path), []
+
+    def fit(pre):
+        calls.append(pre.paths.run_dir)
+        time.sleep(0.5)  # long enough for the other thread to reach the lock
+        model = RunDir(pre.paths.run_dir).model
+        model.mkdir(parents=True)
+        (model / "config.json").write_text("{}")
+        RunDir(pre.paths.run_dir).checkpoints.mkdir(parents=True, exist_ok=True)
+
+    with ThreadPoolExecutor(2) as pool:
+        folders = list(pool.map(lambda _: ensure_base_model(cfg, fit=fit), range(2)))
+    assert len(calls) == 1 and folders[0] == folders[1] == tmp_path / "cache" / key(cfg)
+
+
+def test_a_train_corpus_is_the_runs_own_training_split(tmp_path):
+    """base_model=math_solutions: pretraining on the training split's worked solutions (real MATH)."""
+    cfg = base_config(tmp_path, "base_model=math_solutions", "data.synthetic.n_train=30")
+    corpus, held_out = base_corpus(cfg)
+    assert len(corpus) == 30 and {r.unique_id.split("/")[2] for r in corpus} <= set(DEFAULT_FAMILIES)
+    assert not {r.problem for r in corpus} & {r.problem for r in held_out}
+    assert cfg.base_model.corpus.prompt_format == "cot" and all("\\boxed" in r.solution for r in corpus)
+    assert key(cfg) != key(base_config(tmp_path, "data.synthetic.n_train=30"))

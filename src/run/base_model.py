@@ -12,6 +12,7 @@ cached reuses the folder; any change builds a new one; a build killed half-way l
 from __future__ import annotations
 
 import copy
+from contextlib import contextmanager
 import hashlib
 import json
 import logging
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from typing import Callable
 
+from filelock import FileLock, Timeout
 from omegaconf import DictConfig, OmegaConf, open_dict
 
 from src.data.records import MathRecord, write_jsonl
@@ -36,11 +38,17 @@ RUN = "run"  # the pretraining run's folder inside the cached model folder
 
 
 def base_corpus(cfg: DictConfig) -> tuple[list[MathRecord], list[MathRecord]]:
-    """(pretraining records, the run's held-out problems): the corpus is drawn from every family
-    in `base_model.corpus` and rejects every held-out problem text of the run's data."""
+    """(pretraining records, the run's held-out problems). `base_model.corpus.source`: `builtin` draws
+    the corpus from every family it names and rejects every held-out problem text of the run's data;
+    `train` is the run's own training split (e.g. MATH train with its worked solutions)."""
     data, corpus = cfg.data, cfg.base_model.corpus
-    held_out = load_math(source=data.source, path=data.path, n_train=data.n_train, n_test=data.n_test,
-                         seed=data.seed, synthetic=OmegaConf.to_container(data.synthetic)).test
+    split = load_math(source=data.source, path=data.path, n_train=data.n_train, n_test=data.n_test,
+                      seed=data.seed, synthetic=OmegaConf.to_container(data.synthetic))
+    held_out = split.test
+    if corpus.source == "train":
+        return [replace(r, unique_id=f"base/{r.unique_id}") for r in split.train], held_out
+    if corpus.source != "builtin":
+        raise ValueError(f"base_model.corpus.source={corpus.source!r}: accepted builtin | train")
     families = list(corpus.families) if corpus.families is not None else list(FAMILIES)
     records, _ = generate_math(corpus.n_records, 0, seed=cfg.base_model.seed, families=families,
                                levels=list(corpus.levels), exclude=[r.problem for r in held_out])
@@ -89,9 +97,30 @@ def ensure_base_model(cfg: DictConfig, fit: Callable[[DictConfig], dict]) -> Pat
     corpus, held_out = base_corpus(cfg)
     key = base_model_key(cfg, corpus)
     folder = Path(cfg.base_model.cache_dir) / key
-    if (folder / "config.json").exists():
-        log.info("base model: reusing %s", folder)
-        return folder
+    with _exclusive(folder):  # side-by-side jobs: one builds, the others wait and reuse it
+        if (folder / "config.json").exists():
+            log.info("base model: reusing %s", folder)
+            return folder
+        return _build(cfg, fit, corpus, held_out, key, folder)
+
+
+@contextmanager
+def _exclusive(folder: Path):
+    """Hold `folder`'s build lock, saying so when another run holds it."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(folder.with_name(f".{folder.name}.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.info("base model: another run is building %s; waiting for it", folder)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _build(cfg, fit, corpus, held_out, key: str, folder: Path) -> Path:
     partial = folder.with_name(f".{key}.{os.getpid()}.partial")  # one per builder: concurrent runs do not mix
     shutil.rmtree(partial, ignore_errors=True)
     log.info("base model: pretraining %d records for %d epochs into %s", len(corpus), cfg.base_model.epochs, partial)
