@@ -122,6 +122,11 @@ def test_bad_values_are_refused_at_composition(override, message):
         check_config(compose_config(["objective=dco", override]))
 
 
+def test_a_misspelt_base_model_corpus_is_refused_at_composition():
+    with pytest.raises(ValueError, match="base_model.corpus.source='solutions'; accepted: builtin | train"):
+        check_config(compose_config(["base_model=builtin", "base_model.corpus.source=solutions"]))
+
+
 def test_a_refused_config_leaves_no_folder(tmp_path):
     runs = tmp_path / "runs"
     for args in ([f"hydra.run.dir={runs / 'single'}", "objective.n=0"],

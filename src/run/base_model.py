@@ -2,7 +2,8 @@
 
 `base_model: builtin` (conf/base_model/) pretrains the model group's architecture with CE on a broad
 built-in corpus — every generator family and level, as worked solutions or as answers, never one of
-the run's held-out problems — and fine-tuning then loads it through `model.pretrained`. The model is
+the run's held-out problems — and `base_model: math_solutions` on the run's own training split as
+worked solutions (real MATH); fine-tuning then loads it through `model.pretrained`. The model is
 built once and cached under `<cache_dir>/<key>/` (a `save_pretrained` folder, with the pretraining
 run beside it in `<key>/run/`), where the key hashes everything that shapes it: the corpus text, the
 architecture and tokenizer settings, the pretraining settings and the seed. A run whose key is
@@ -12,12 +13,12 @@ cached reuses the folder; any change builds a new one; a build killed half-way l
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
 import hashlib
 import json
 import logging
 import os
 import shutil
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -47,8 +48,6 @@ def base_corpus(cfg: DictConfig) -> tuple[list[MathRecord], list[MathRecord]]:
     held_out = split.test
     if corpus.source == "train":
         return [replace(r, unique_id=f"base/{r.unique_id}") for r in split.train], held_out
-    if corpus.source != "builtin":
-        raise ValueError(f"base_model.corpus.source={corpus.source!r}: accepted builtin | train")
     families = list(corpus.families) if corpus.families is not None else list(FAMILIES)
     records, _ = generate_math(corpus.n_records, 0, seed=cfg.base_model.seed, families=families,
                                levels=list(corpus.levels), exclude=[r.problem for r in held_out])

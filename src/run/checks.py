@@ -53,6 +53,7 @@ RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
                     "auto | path | hub | builtin (math), builtin | leandojo (proofs)"),
     "data.max_target_tokens": (_int_at_least(1), "an integer >= 1"),
     "data.max_prompt_tokens": (_int_at_least(1), "an integer >= 1"),
+    "base_model.corpus.source": (lambda v: v in ("builtin", "train"), "builtin | train (src/run/base_model.py)"),
     "evaluation.grading_timeout": (_positive_number, "a number of seconds > 0"),
     "evaluation.grader": (lambda v: v in ("equivalent", "strict"), "equivalent | strict (src/evaluation/grading.py)"),
     "evaluation.samples_per_problem": (_int_at_least(0), "an integer >= 0 (0: off)"),
