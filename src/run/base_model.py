@@ -45,13 +45,13 @@ def base_corpus(cfg: DictConfig) -> tuple[list[MathRecord], list[MathRecord]]:
     data, corpus = cfg.data, cfg.base_model.corpus
     split = load_math(source=data.source, path=data.path, n_train=data.n_train, n_test=data.n_test,
                       seed=data.seed, synthetic=OmegaConf.to_container(data.synthetic))
-    held_out = split.test
     if corpus.source == "train":
-        return [replace(r, unique_id=f"base/{r.unique_id}") for r in split.train], held_out
-    families = list(corpus.families) if corpus.families is not None else list(FAMILIES)
-    records, _ = generate_math(corpus.n_records, 0, seed=cfg.base_model.seed, families=families,
-                               levels=list(corpus.levels), exclude=[r.problem for r in held_out])
-    return [replace(r, unique_id=f"base/{r.unique_id}") for r in records], held_out
+        records = split.train
+    else:
+        families = list(corpus.families) if corpus.families is not None else list(FAMILIES)
+        records, _ = generate_math(corpus.n_records, 0, seed=cfg.base_model.seed, families=families,
+                                   levels=list(corpus.levels), exclude=[r.problem for r in split.test])
+    return [replace(r, unique_id=f"base/{r.unique_id}") for r in records], split.test
 
 
 def base_model_key(cfg: DictConfig, corpus: list[MathRecord]) -> str:
