@@ -90,6 +90,7 @@ class RefillBatchSampler(EpochBatchSampler):
         self.group_of = np.empty(self.num_examples, dtype=np.int64)
         for number, group in enumerate(self.groups):
             self.group_of[group] = number
+        self.group_length = np.array([len(group) for group in self.groups], dtype=np.int64)
         self.rank, self.world_size = rank, world_size
         self.global_batch_size = batch_size * world_size  # examples one optimizer step sees (per micro-step)
         self.seed, self.drop_last = seed, drop_last
@@ -125,7 +126,7 @@ class RefillBatchSampler(EpochBatchSampler):
         """The kept examples of each candidate group (groups with none kept are dropped)."""
         examples = [i for group in candidates for i in group]
         groups = torch.from_numpy(self.group_of[examples])
-        lengths = torch.tensor([len(self.groups[g]) for g in groups.tolist()])
+        lengths = torch.from_numpy(self.group_length[groups.numpy()])
         kept = self.keeps(self._scores(examples), {"proof_id": groups, "proof_length": lengths}).tolist()
         self.counts["scored"] += len(examples)
         self.counts["dropped"] += kept.count(False)
@@ -172,7 +173,7 @@ class RefillBatchSampler(EpochBatchSampler):
             self.position += 1
             if group not in waiting:
                 candidates.append(list(self.groups[group]))
-                size += len(self.groups[group])
+                size += int(self.group_length[group])
         return candidates
 
     def _full(self, pending: list[Unit]) -> int:
