@@ -67,7 +67,8 @@ def test_the_mechanism_experiment_trains_ce_and_dco_side_by_side_from_one_cached
     the report puts their confidence shares side by side."""
     out, bases = tmp_path / "sweep", tmp_path / "base_models"
     cmd = [sys.executable, "-m", "src.run", "experiment=mechanism", *TINY, "base_model=builtin", *TINY_BASE,
-           f"base_model.cache_dir={bases}", f"hydra.sweep.dir={out}", "trainer.max_epochs=2"]
+           f"base_model.cache_dir={bases}", f"hydra.sweep.dir={out}", "trainer.max_epochs=2",
+           "trainer.check_val_every_n_epoch=1"]
     subprocess.run(cmd, cwd=REPO, check=True, capture_output=True, timeout=600)
     runs = sorted(p.parent.name for p in out.glob("*/meta.json"))
     assert runs == ["0_cross_entropy", "1_dco"]
@@ -79,9 +80,10 @@ def test_the_mechanism_experiment_trains_ce_and_dco_side_by_side_from_one_cached
         assert RunDir(out / name).meta()["base_model"] == str(base.resolve())
     records = read_jsonl(out / "0_cross_entropy" / "eval" / "epoch_002.jsonl")
     assert {r["unique_id"].split("/")[1] for r in records} == {"column_arithmetic"}  # data=skills
-    assert all(len(r["gold"]) <= 3 for r in records)  # two-digit plus one-digit numbers
+    assert all(len(r["gold"]) in (4, 5) for r in records)  # four-digit plus one-digit numbers
     report = (out / "report.md").read_text()
     assert "| CE | 2 |" in report and "| DCO N'=256 | 2 |" in report and "p̂ > 0.5, wrong" in report
+    assert "| DCO N'=256 − CE |" in report and "peak epoch → last" in report  # the paired large-N differences
     assert (out / "comparison.png").stat().st_size > 0
 
 

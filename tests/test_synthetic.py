@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from conftest import in_fresh_interpreter
+from conftest import compose_config, in_fresh_interpreter
 
 from src.data.math import check_splits, format_cot, normalize_problem
 from src.data.synthetic import DEFAULT_FAMILIES, FAMILIES, LEVELS, generate_math, main
@@ -146,6 +146,15 @@ def test_skill_family_answers_match_pythons_evaluation_of_the_problem(family):
         expression = re.search(r"\$(.*)\$", record.problem)[1].replace("\\times", "*")
         assert int(record.answer) == eval(expression) >= 0, record  # noqa: S307 (digits and + - * ( ) only)
         assert f"\\boxed{{{record.answer}}}" in record.solution
+
+
+def test_the_mechanism_protocols_held_out_sums_are_new_sums_not_rephrased_training_ones():
+    """data=skills: a held-out problem tests the sum the model learnt, not a training sum in other words
+    (the texts differ anyway; the operands must too)."""
+    data = compose_config(["data=skills"], tiny=False).data.synthetic
+    train, test = generate_math(data.n_train, data.n_test, seed=0, families=data.families, levels=data.levels)
+    operands = lambda record: re.search(r"\$(\d+) \+ (\d+)\$", record.problem).groups()  # noqa: E731
+    assert not {operands(r) for r in train} & {operands(r) for r in test}
 
 
 def test_excluded_problem_texts_are_never_drawn():

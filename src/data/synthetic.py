@@ -6,9 +6,10 @@ in one step, answers spread over hundreds of values (multi-digit integers, fract
 so large-N coverage depends on how widely the model spreads its confidence, and many epochs of
 cross-entropy make it confidently wrong on unseen problems.
 
-Three skill families (place_value, column_arithmetic, precedence) are for the mechanism protocol
-(docs/mechanism.md): a model pretrained on the whole corpus can carry them to held-out problems, and
-so be confidently right on some and confidently wrong on others (carries, order of operations).
+Three skill families (place_value, column_arithmetic, precedence) have rules a small model can
+learn and carry to held-out problems, and so be confidently right on some and confidently wrong on
+others (carries, order of operations); column_arithmetic at level 1 is the mechanism protocol's
+problem (data=skills, docs/mechanism.md).
 
 Each family draws numbers whose size (and the number of terms or steps) grows with the level
 (1-5), renders one of a few short phrasings, and writes one fixed, imitable solution template per
@@ -363,8 +364,10 @@ PLACES = ("ones", "tens", "hundreds", "thousands")
 
 def column_arithmetic(rng: Rng, level: int) -> Problem:
     """Multi-digit sums and differences, whose carries and borrows a small model learns to
-    generalise (and gets systematically wrong when it has not)."""
-    digits = _pick(level, ((2, 1), (2, 2), (3, 2), (3, 3), (4, 3)))
+    generalise (and gets systematically wrong when it has not). The levels add columns: level 1 adds
+    a one-digit number to a four-digit one (one column to add, a carry that may ripple, 81,000
+    distinct sums, so held-out problems are new sums rather than rephrased training ones)."""
+    digits = _pick(level, ((4, 1), (2, 2), (3, 2), (3, 3), (4, 3)))
     a, b = (rng.randint(10 ** (d - 1) if d > 1 else 1, 10 ** d - 1) for d in digits)
     op = "+" if level <= 2 else rng.choice("+-")
     a, b = max(a, b), min(a, b)

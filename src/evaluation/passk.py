@@ -55,13 +55,18 @@ def pass_at_k_disjoint_groups(correct, k: int) -> float:
     return float(grouped.any(axis=2).mean())
 
 
-def coverage_from_logp(logp, ns) -> dict[int, float]:
-    """Exact pass@N of a fixed reference answer: the mean over problems of 1 − (1 − p̂)^N, from
-    log p̂ per problem, for each N in `ns` (float64, stable for p̂ near 0 and near 1)."""
+def coverage_per_problem(logp, n: int) -> np.ndarray:
+    """Exact pass@N of a fixed answer, 1 − (1 − p̂)^N, for each problem from its log p̂ (float64,
+    stable for p̂ near 0 and near 1)."""
     logp = torch.as_tensor(_numpy(logp), dtype=torch.float64)
     if torch.any(logp > 0):
-        raise ValueError("coverage_from_logp: log-probabilities must be <= 0")
-    return {int(n): log_coverage(logp, n).exp().mean().item() for n in ns}
+        raise ValueError("coverage: log-probabilities must be <= 0")
+    return log_coverage(logp, int(n)).exp().numpy()
+
+
+def coverage_from_logp(logp, ns) -> dict[int, float]:
+    """The mean over problems of `coverage_per_problem`, for each N in `ns`."""
+    return {int(n): float(coverage_per_problem(logp, n).mean()) for n in ns}
 
 
 def bootstrap_ci(per_problem_values, confidence: float = 0.95, n_resamples: int = 1000,

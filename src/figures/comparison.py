@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from src.evaluation.passk import bootstrap_ci, coverage_per_problem
 from src.figures.estimates import LEGEND, cell, sampled_with_ci
 from src.figures.plotting import epoch_axis, percent_axis, plt, run_label, save_figure, source_note
 from src.figures.timing import timing_table
@@ -93,10 +94,63 @@ def comparison_table(runs: list[RunDir], ns=TABLE_NS) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _coverage_logp(run: RunDir, epoch: int) -> dict[str, float]:
+    """unique_id → the log p̂ behind that problem's coverage at `epoch`: answer-class (c) where
+    samples were drawn, else the reference string's (b)."""
+    return {r["unique_id"]: r.get("class_logp", r["ref_logp"]) for r in run.eval_rows(epoch)}
+
+
+def _paired_delta(new: dict[str, float], old: dict[str, float], n: str) -> str:
+    """Mean per-problem coverage@n of `new` minus `old`, in points, with a 95% bootstrap interval
+    over the problems they share (the same problems, or the cell says so)."""
+    if new.keys() != old.keys():
+        return "not the same problems"
+    ids = sorted(new)
+    delta = 100 * (coverage_per_problem([new[i] for i in ids], int(n))
+                   - coverage_per_problem([old[i] for i in ids], int(n)))
+    low, high = bootstrap_ci(delta)
+    return f"{delta.mean():+.1f} [{low:+.1f}, {high:+.1f}]"
+
+
+def coverage_differences(runs: list[RunDir]) -> str:
+    """Markdown, in points with paired 95% bootstrap intervals over the held-out problems (coverage as
+    in `_coverage_logp`) at the two largest N evaluated: each run's coverage at the last epoch minus the
+    first run's, and minus its own at the epoch where it peaked. Empty when the runs kept no
+    per-problem rows."""
+    epochs = [[m["epoch"] for m in run.metrics() if run.eval_rows_file(m["epoch"]).exists()] for run in runs]
+    if not runs or not all(epochs):
+        return ""
+    ns = sorted(runs[0].metrics()[-1]["test"]["coverage"], key=int)[-2:]
+    labels = [run_label(run.meta()) for run in runs]
+    columns = " | ".join(f"Δ pass@{n}" for n in ns)
+    lines = ["Paired differences in points, problem by problem, with 95% bootstrap intervals over the held-out "
+             "problems (answer-class coverage (c) where samples were drawn, else reference coverage (b)).\n"]
+    common = set.intersection(*map(set, epochs))
+    if len(runs) > 1 and common:
+        last = max(common)
+        base = _coverage_logp(runs[0], last)
+        lines += [f"**Minus {labels[0]} at epoch {last}:**\n",
+                  f"| run | {columns} |", "|---|" + "---|" * len(ns)]
+        lines += [f"| {label} − {labels[0]} | " + " | ".join(_paired_delta(_coverage_logp(run, last), base, n) for n in ns)
+                  + " |" for run, label in zip(runs[1:], labels[1:])]
+        lines.append("")
+    largest = ns[-1]
+    lines += [f"**Change since each run's peak at pass@{largest}:**\n",
+              f"| run | peak epoch → last | {columns} |", "|---|---|" + "---|" * len(ns)]
+    for run, label, evaluated in zip(runs, labels, epochs):
+        coverage = {m["epoch"]: m["test"].get("class_coverage", m["test"]["coverage"])[largest]
+                    for m in run.metrics() if m["epoch"] in evaluated}
+        peak, last = max(evaluated, key=lambda e: (coverage[e], -e)), evaluated[-1]
+        rows = {e: _coverage_logp(run, e) for e in (peak, last)}
+        lines.append(f"| {label} | {peak} → {last} | " + " | ".join(_paired_delta(rows[last], rows[peak], n) for n in ns) + " |")
+    return "\n".join(lines) + "\n\n"
+
+
 def comparison_markdown(root: Path, runs: list[RunDir]) -> str:
     """Figure + markdown for runs side by side (the main job's report)."""
     save_figure(plot_comparison(runs), root / "comparison.png")
     return (f"# pass@N by epoch — {source_note([r.meta() for r in runs])}\n\n"
             f"Held-out problems. {LEGEND}\nAlso the shares of held-out greedy answers with p̂ > 0.5 (and "
             "wrong), in %.\n\n"
-            f"{comparison_table(runs)}\n![comparison](comparison.png)\n\n{timing_table(runs)}")
+            f"{comparison_table(runs)}\n{coverage_differences(runs)}![comparison](comparison.png)\n\n"
+            f"{timing_table(runs)}")
