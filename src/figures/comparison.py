@@ -131,8 +131,9 @@ def coverage_differences(runs: list[RunDir]) -> str:
         base = _coverage_logp(runs[0], last)
         lines += [f"**Minus {labels[0]} at epoch {last}:**\n",
                   f"| run | {columns} |", "|---|" + "---|" * len(ns)]
-        lines += [f"| {label} − {labels[0]} | " + " | ".join(_paired_delta(_coverage_logp(run, last), base, n) for n in ns)
-                  + " |" for run, label in zip(runs[1:], labels[1:])]
+        for run, label in zip(runs[1:], labels[1:]):
+            other = _coverage_logp(run, last)
+            lines.append(f"| {label} − {labels[0]} | " + " | ".join(_paired_delta(other, base, n) for n in ns) + " |")
         lines.append("")
     largest = ns[-1]
     lines += [f"**Change since each run's peak at pass@{largest}:**\n",
@@ -142,7 +143,8 @@ def coverage_differences(runs: list[RunDir]) -> str:
                     for m in run.metrics() if m["epoch"] in evaluated}
         peak, last = max(evaluated, key=lambda e: (coverage[e], -e)), evaluated[-1]
         rows = {e: _coverage_logp(run, e) for e in (peak, last)}
-        lines.append(f"| {label} | {peak} → {last} | " + " | ".join(_paired_delta(rows[last], rows[peak], n) for n in ns) + " |")
+        deltas = " | ".join(_paired_delta(rows[last], rows[peak], n) for n in ns)
+        lines.append(f"| {label} | {peak} → {last} | {deltas} |")
     return "\n".join(lines) + "\n\n"
 
 
