@@ -87,6 +87,15 @@ def test_the_mechanism_experiment_trains_ce_and_dco_side_by_side_from_one_cached
     assert (out / "comparison.png").stat().st_size > 0
 
 
+def test_a_run_whose_last_epochs_are_never_evaluated_says_so(tmp_path, caplog):
+    """trainer.max_epochs=3 with evaluation every 2 epochs: Lightning evaluates after epoch 2 only, so
+    the final model goes unmeasured; the run warns at its start instead of leaving it to be noticed."""
+    with caplog.at_level("WARNING", logger="src.run.train"):
+        train(compose_config(["trainer.max_epochs=3", "trainer.check_val_every_n_epoch=2"], run_dir=tmp_path))
+    assert [m["epoch"] for m in RunDir(tmp_path).metrics()] == [2]
+    assert "the final model is not evaluated (last evaluation: epoch 2)" in caplog.text
+
+
 def test_every_epoch_records_where_its_time_went(tmp_path):
     """metrics.jsonl, the CSV log and the report carry each epoch's seconds of training and of
     evaluation, with sampling, grading and coverage as parts of the evaluation."""

@@ -119,6 +119,12 @@ def fit(cfg: DictConfig, run: RunDir, writer: bool, checkpoint: Path | None, ste
         )
     log.info(start_banner(cfg, splits, sum(p.numel() for p in model.parameters()),
                           f"objective: {objective.name}, {cfg.trainer.max_epochs} epochs"))
+    evaluated = evaluated_epochs(cfg.trainer.max_epochs, cfg.trainer.get("check_val_every_n_epoch"),
+                                 cfg.trainer.get("fast_dev_run"))
+    if not cfg.trainer.get("fast_dev_run") and evaluated[-1:] != [cfg.trainer.max_epochs]:
+        log.warning("trainer.max_epochs=%d is not a multiple of trainer.check_val_every_n_epoch=%d: the final "
+                    "model is not evaluated (last evaluation: %s)", cfg.trainer.max_epochs,
+                    cfg.trainer.check_val_every_n_epoch, f"epoch {evaluated[-1]}" if evaluated else "none")
 
     objective_tags = [objective.name] + [f"{k}={v}" for k, v in cfg.objective.items() if k != "_target_"]
     logger = build_logger(cfg, run, objective_tags)
@@ -138,8 +144,7 @@ def fit(cfg: DictConfig, run: RunDir, writer: bool, checkpoint: Path | None, ste
             close_logger(logger)
     metrics = run.metrics()
     if writer:
-        status, reason = final_status(metrics, evaluated_epochs(
-            cfg.trainer.max_epochs, cfg.trainer.get("check_val_every_n_epoch"), cfg.trainer.get("fast_dev_run")))
+        status, reason = final_status(metrics, evaluated)
         run.update_meta(status=status, reason=reason, finished=now())
         if status != "completed":
             raise RunStopped(reason, status)
