@@ -1,6 +1,7 @@
 """Runs side by side: CE vs DCO (or any set of objectives) on the same data and model."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -117,33 +118,29 @@ def coverage_differences(runs: list[RunDir]) -> str:
     in `_coverage_logp`) at the two largest N evaluated: each run's coverage at the last epoch minus the
     first run's, and minus its own at the epoch where it peaked. Empty when the runs kept no
     per-problem rows."""
-    epochs = [[m["epoch"] for m in run.metrics() if run.eval_rows_file(m["epoch"]).exists()] for run in runs]
-    if not runs or not all(epochs):
+    kept = [[m for m in run.metrics() if run.eval_rows_file(m["epoch"]).exists()] for run in runs]
+    if not runs or not all(kept):
         return ""
-    ns = sorted(runs[0].metrics()[-1]["test"]["coverage"], key=int)[-2:]
-    labels = [run_label(run.meta()) for run in runs]
+    ns = sorted(kept[0][-1]["test"]["coverage"], key=int)[-2:]
+    largest, labels = ns[-1], [run_label(run.meta()) for run in runs]
+    rows = functools.cache(_coverage_logp)  # (run, epoch) → per-problem log p̂, read once
     columns = " | ".join(f"Δ pass@{n}" for n in ns)
     lines = ["Paired differences in points, problem by problem, with 95% bootstrap intervals over the held-out "
              "problems (answer-class coverage (c) where samples were drawn, else reference coverage (b)).\n"]
-    common = set.intersection(*map(set, epochs))
+    common = set.intersection(*({m["epoch"] for m in metrics} for metrics in kept))
     if len(runs) > 1 and common:
         last = max(common)
-        base = _coverage_logp(runs[0], last)
-        lines += [f"**Minus {labels[0]} at epoch {last}:**\n",
-                  f"| run | {columns} |", "|---|" + "---|" * len(ns)]
+        lines += [f"**Minus {labels[0]} at epoch {last}:**\n", f"| run | {columns} |", "|---|" + "---|" * len(ns)]
         for run, label in zip(runs[1:], labels[1:]):
-            other = _coverage_logp(run, last)
-            lines.append(f"| {label} − {labels[0]} | " + " | ".join(_paired_delta(other, base, n) for n in ns) + " |")
+            deltas = " | ".join(_paired_delta(rows(run, last), rows(runs[0], last), n) for n in ns)
+            lines.append(f"| {label} − {labels[0]} | {deltas} |")
         lines.append("")
-    largest = ns[-1]
     lines += [f"**Change since each run's peak at pass@{largest}:**\n",
               f"| run | peak epoch → last | {columns} |", "|---|---|" + "---|" * len(ns)]
-    for run, label, evaluated in zip(runs, labels, epochs):
-        coverage = {m["epoch"]: m["test"].get("class_coverage", m["test"]["coverage"])[largest]
-                    for m in run.metrics() if m["epoch"] in evaluated}
-        peak, last = max(evaluated, key=lambda e: (coverage[e], -e)), evaluated[-1]
-        rows = {e: _coverage_logp(run, e) for e in (peak, last)}
-        deltas = " | ".join(_paired_delta(rows[last], rows[peak], n) for n in ns)
+    for run, label, metrics in zip(runs, labels, kept):
+        coverage = {m["epoch"]: m["test"].get("class_coverage", m["test"]["coverage"])[largest] for m in metrics}
+        peak, last = max(coverage, key=lambda e: (coverage[e], -e)), metrics[-1]["epoch"]
+        deltas = " | ".join(_paired_delta(rows(run, last), rows(run, peak), n) for n in ns)
         lines.append(f"| {label} | {peak} → {last} | {deltas} |")
     return "\n".join(lines) + "\n\n"
 
